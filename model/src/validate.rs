@@ -1,0 +1,292 @@
+//! Semantic checks of a parsed [`Config`]: every problem is reported with its path.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use crate::{Certificate, Config, DirectResponse, PathType, Policy, Protocol, HashOn, Target};
+
+/// One problem found in a config, at a path such as `routes[3].paths[0].backend`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Where the problem is.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found in a config; never empty when returned as an error.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem { path: path.into(), message: message.into() });
+    }
+
+    /// True when nothing is wrong.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many problems.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+/// Checks `config` and returns every problem found.
+pub fn validate(config: &Config) -> Result<(), Problems> {
+    let mut p = Problems::default();
+    let services: HashSet<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
+    let mut http_listeners = HashSet::new();
+
+    let mut names = HashMap::new();
+    let mut addrs = HashMap::new();
+    for (i, l) in config.listeners.iter().enumerate() {
+        let at = format!("listeners[{i}]");
+        check_name(&mut p, &format!("{at}.name"), &l.name);
+        if let Some(j) = names.insert(l.name.as_str(), i) {
+            p.push(format!("{at}.name"), format!("duplicate listener name {:?} (also listeners[{j}])", l.name));
+        }
+        let udp = l.protocol == Protocol::Udp;
+        if let Some(j) = addrs.insert((l.address, udp), i) {
+            p.push(format!("{at}.address"), format!("address {} already used by listeners[{j}]", l.address));
+        }
+        if config.admin.enabled && l.address == config.admin.address && !udp {
+            p.push(format!("{at}.address"), format!("address {} is the admin listener's", l.address));
+        }
+        match (l.protocol, &l.tls) {
+            (Protocol::Https, None) => p.push(format!("{at}.tls"), "required for protocol https"),
+            (Protocol::Https, Some(tls)) => {
+                if tls.certificates.is_empty() {
+                    p.push(format!("{at}.tls.certificates"), "at least one certificate is required");
+                }
+                for (k, c) in tls.certificates.iter().enumerate() {
+                    check_certificate(&mut p, &format!("{at}.tls.certificates[{k}]"), c);
+                }
+            }
+            (_, Some(_)) => p.push(format!("{at}.tls"), format!("only allowed for protocol https, not {}", l.protocol)),
+            _ => {}
+        }
+        if l.protocol.is_http() {
+            http_listeners.insert(l.name.as_str());
+            if l.service.is_some() {
+                p.push(format!("{at}.service"), "only for tcp/udp listeners; HTTP listeners use routes");
+            }
+            if let Some(t) = &l.default_backend {
+                check_target(&mut p, &format!("{at}.default_backend"), t, &services);
+            }
+        } else {
+            match &l.service {
+                None => p.push(format!("{at}.service"), format!("required for protocol {}", l.protocol)),
+                Some(s) if !services.contains(s.as_str()) => {
+                    p.push(format!("{at}.service"), format!("unknown service {s:?}"))
+                }
+                Some(_) => {}
+            }
+            if l.default_backend.is_some() {
+                p.push(format!("{at}.default_backend"), "only for http/https listeners");
+            }
+        }
+        if l.timeouts.request_header.get().is_zero() {
+            p.push(format!("{at}.timeouts.request_header"), "must be greater than zero");
+        }
+    }
+
+    let mut seen_rules = HashMap::new();
+    for (i, r) in config.routes.iter().enumerate() {
+        let at = format!("routes[{i}]");
+        if let Some(h) = &r.host {
+            if let Err(m) = check_host(h) {
+                p.push(format!("{at}.host"), m);
+            }
+        }
+        if r.paths.is_empty() {
+            p.push(format!("{at}.paths"), "at least one path is required");
+        }
+        for (k, l) in r.listeners.iter().enumerate() {
+            if !http_listeners.contains(l.as_str()) {
+                p.push(format!("{at}.listeners[{k}]"), format!("unknown http/https listener {l:?}"));
+            }
+        }
+        for (k, rp) in r.paths.iter().enumerate() {
+            let pat = format!("{at}.paths[{k}]");
+            if !rp.path.starts_with('/') {
+                p.push(format!("{pat}.path"), format!("must start with '/': {:?}", rp.path));
+            }
+            if rp.path.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'?' || b == b'#') {
+                p.push(format!("{pat}.path"), format!("must not contain spaces, control characters, '?' or '#': {:?}", rp.path));
+            }
+            check_target(&mut p, &pat, &rp.target(), &services);
+            let kind = if rp.path_type == PathType::Exact { "Exact" } else { "Prefix" };
+            let key = (r.host.clone().unwrap_or_default().to_ascii_lowercase(), rp.path.clone(), kind, r.listeners.clone());
+            if let Some(prev) = seen_rules.insert(key, pat.clone()) {
+                p.push(format!("{pat}.path"), format!("{kind} path {:?} for this host is already routed by {prev}", rp.path));
+            }
+        }
+    }
+
+    let mut snames = HashMap::new();
+    for (i, s) in config.services.iter().enumerate() {
+        let at = format!("services[{i}]");
+        check_name(&mut p, &format!("{at}.name"), &s.name);
+        if let Some(j) = snames.insert(s.name.as_str(), i) {
+            p.push(format!("{at}.name"), format!("duplicate service name {:?} (also services[{j}])", s.name));
+        }
+        let mut eps = HashSet::new();
+        for (k, e) in s.endpoints.iter().enumerate() {
+            if e.weight == 0 {
+                p.push(format!("{at}.endpoints[{k}].weight"), "must be at least 1");
+            }
+            if e.address.port() == 0 {
+                p.push(format!("{at}.endpoints[{k}].address"), "port must not be 0");
+            }
+            if !eps.insert(e.address) {
+                p.push(format!("{at}.endpoints[{k}]"), format!("duplicate endpoint {}", e.address));
+            }
+        }
+        let b = &s.balance;
+        if b.policy == Policy::ConsistentHash && b.hash_on != HashOn::ClientIp {
+            match &b.hash_key {
+                None => p.push(format!("{at}.balance.hash_key"), "required when hash_on is header or cookie"),
+                Some(k) if k.is_empty() || !k.bytes().all(is_token_byte) => {
+                    p.push(format!("{at}.balance.hash_key"), format!("not a valid header or cookie name: {k:?}"))
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(h) = &s.health_check {
+            let hat = format!("{at}.health_check");
+            if !h.path.starts_with('/') {
+                p.push(format!("{hat}.path"), format!("must start with '/': {:?}", h.path));
+            }
+            if h.interval.get().is_zero() {
+                p.push(format!("{hat}.interval"), "must be greater than zero");
+            }
+            if h.timeout.get().is_zero() {
+                p.push(format!("{hat}.timeout"), "must be greater than zero");
+            }
+            if h.healthy_threshold == 0 {
+                p.push(format!("{hat}.healthy_threshold"), "must be at least 1");
+            }
+            if h.unhealthy_threshold == 0 {
+                p.push(format!("{hat}.unhealthy_threshold"), "must be at least 1");
+            }
+        }
+        if s.timeouts.connect.get().is_zero() {
+            p.push(format!("{at}.timeouts.connect"), "must be greater than zero");
+        }
+        if s.timeouts.response.get().is_zero() {
+            p.push(format!("{at}.timeouts.response"), "must be greater than zero");
+        }
+    }
+
+    if p.is_empty() {
+        Ok(())
+    } else {
+        Err(p)
+    }
+}
+
+fn check_target(p: &mut Problems, at: &str, t: &Target, services: &HashSet<&str>) {
+    match (&t.backend, &t.respond) {
+        (Some(_), Some(_)) => p.push(at.to_owned(), "set either backend or respond, not both"),
+        (None, None) => p.push(at.to_owned(), "one of backend or respond is required"),
+        (Some(b), None) if !services.contains(b.as_str()) => {
+            p.push(format!("{at}.backend"), format!("unknown service {b:?}"))
+        }
+        (None, Some(r)) => check_response(p, &format!("{at}.respond"), r),
+        _ => {}
+    }
+}
+
+fn check_response(p: &mut Problems, at: &str, r: &DirectResponse) {
+    if !(100..=599).contains(&r.status) || (100..200).contains(&r.status) {
+        p.push(format!("{at}.status"), format!("must be 200-599, not {}", r.status));
+    }
+    if r.content_type.bytes().any(|b| b.is_ascii_control()) {
+        p.push(format!("{at}.content_type"), "must not contain control characters");
+    }
+}
+
+fn check_certificate(p: &mut Problems, at: &str, c: &Certificate) {
+    for (field, file, inline) in [("cert", &c.cert, c.cert_pem.is_some()), ("key", &c.key, c.key_pem.is_some())] {
+        match (file, inline) {
+            (Some(_), true) => p.push(format!("{at}.{field}"), format!("set either {field} or {field}_pem, not both")),
+            (None, false) => p.push(format!("{at}.{field}"), format!("one of {field} or {field}_pem is required")),
+            (Some(path), false) => {
+                if let Err(e) = std::fs::metadata(path) {
+                    p.push(format!("{at}.{field}"), format!("{}: {}", path.display(), io_reason(&e)));
+                }
+            }
+            (None, true) => {}
+        }
+    }
+    for (k, n) in c.server_names.iter().enumerate() {
+        if let Err(m) = check_host(n) {
+            p.push(format!("{at}.server_names[{k}]"), m);
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "file not found".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// Listener and service names: 1-63 of `[a-z0-9-]`, as Kubernetes DNS labels, plus `.`/`_`
+/// so `namespace.name` style names fit.
+fn check_name(p: &mut Problems, at: &str, name: &str) {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'_' | b'/'));
+    if !ok {
+        p.push(at.to_owned(), format!("invalid name {name:?}: use 1-253 of a-z, 0-9, '-', '.', '_', '/'"));
+    }
+}
+
+/// Hosts as Ingress v1 allows them: a DNS name, or `*.` followed by one.
+pub fn check_host(host: &str) -> Result<(), String> {
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("invalid host {host:?}: expected a DNS name, optionally starting with \"*.\""))
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
