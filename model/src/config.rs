@@ -120,6 +120,9 @@ pub struct Listener {
     /// Downstream timeouts.
     #[serde(default)]
     pub timeouts: ListenerTimeouts,
+    /// Log one JSON line per request (target `access`).
+    #[serde(default = "yes")]
+    pub access_log: bool,
 }
 
 impl Listener {

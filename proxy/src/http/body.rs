@@ -1,0 +1,109 @@
+//! The response body rampart sends downstream: bytes it wrote itself, or an upstream body
+//! whose connection goes back to its pool when the body ends.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper::client::conn::http1;
+use pin_project_lite::pin_project;
+
+use crate::endpoint::InFlight;
+use crate::http::upstream::{EndpointPool, UpBody};
+
+/// Error type of response bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Keeps an upstream exchange accounted for until its response body ends.
+#[derive(Debug)]
+pub struct ExchangeGuard {
+    /// The HTTP/1.1 connection to give back when the body ends cleanly.
+    pub conn: Option<(Arc<EndpointPool>, http1::SendRequest<UpBody>)>,
+    /// The endpoint's in-flight count.
+    pub in_flight: InFlight,
+}
+
+impl ExchangeGuard {
+    fn finish(self) {
+        if let Some((pool, sender)) = self.conn {
+            pool.checkin(sender);
+        }
+    }
+}
+
+pin_project! {
+    /// A downstream response body.
+    #[project = ProxyBodyProj]
+    #[derive(Debug)]
+    pub enum ProxyBody {
+        /// A body rampart wrote (errors, direct responses, metrics).
+        Full { data: Option<Bytes> },
+        /// An upstream body streamed through.
+        Upstream { #[pin] inner: Incoming, guard: Option<ExchangeGuard> },
+    }
+}
+
+impl ProxyBody {
+    /// A body of `data`.
+    pub fn full(data: impl Into<Bytes>) -> Self {
+        let data: Bytes = data.into();
+        Self::Full { data: if data.is_empty() { None } else { Some(data) } }
+    }
+
+    /// No body.
+    pub fn empty() -> Self {
+        Self::Full { data: None }
+    }
+
+    /// An upstream body; `guard` is released when it ends.
+    pub fn upstream(inner: Incoming, guard: ExchangeGuard) -> Self {
+        if inner.is_end_stream() {
+            // Nothing to read: the exchange is over now (hyper may never poll this body).
+            guard.finish();
+            return Self::Upstream { inner, guard: None };
+        }
+        Self::Upstream { inner, guard: Some(guard) }
+    }
+}
+
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.project() {
+            ProxyBodyProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            ProxyBodyProj::Upstream { inner, guard } => match inner.poll_frame(cx) {
+                Poll::Ready(None) => {
+                    if let Some(g) = guard.take() {
+                        g.finish();
+                    }
+                    Poll::Ready(None)
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    // Broken upstream body: drop the connection rather than pool it.
+                    guard.take();
+                    Poll::Ready(Some(Err(Box::new(e))))
+                }
+                other => other.map_err(|e| Box::new(e) as BoxError),
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Full { data } => data.is_none(),
+            Self::Upstream { inner, .. } => inner.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Full { data } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Self::Upstream { inner, .. } => inner.size_hint(),
+        }
+    }
+}

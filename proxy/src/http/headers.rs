@@ -1,0 +1,198 @@
+//! Request and response header rewriting: hop-by-hop removal (RFC 9110 7.6.1), forwarding
+//! headers, request ids.
+
+use std::cell::RefCell;
+use std::net::IpAddr;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// `X-Forwarded-For`.
+pub static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+/// `X-Forwarded-Proto`.
+pub static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+/// `X-Forwarded-Host`.
+pub static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+/// `X-Request-Id`.
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+static HTTP2_SETTINGS: HeaderName = HeaderName::from_static("http2-settings");
+
+/// Removes every hop-by-hop header: `Connection` and each header it names, `Keep-Alive`,
+/// `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`, `HTTP2-Settings`.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    if headers.contains_key(header::CONNECTION) {
+        let listed: Vec<HeaderName> = headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|s| s.split(','))
+            .filter_map(|t| HeaderName::from_bytes(t.trim().to_ascii_lowercase().as_bytes()).ok())
+            .collect();
+        headers.remove(header::CONNECTION);
+        for name in listed {
+            headers.remove(name);
+        }
+    }
+    for name in [&KEEP_ALIVE, &PROXY_CONNECTION, &HTTP2_SETTINGS] {
+        if headers.contains_key(name) {
+            headers.remove(name);
+        }
+    }
+    for name in [header::TE, header::TRAILER, header::TRANSFER_ENCODING, header::UPGRADE] {
+        if headers.contains_key(&name) {
+            headers.remove(name);
+        }
+    }
+}
+
+/// The protocol of an `Upgrade` request rampart passes through (never `h2c`).
+pub fn upgrade_protocol(headers: &HeaderMap) -> Option<HeaderValue> {
+    let up = headers.get(header::UPGRADE)?;
+    let connection_says_upgrade = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|s| s.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+    if !connection_says_upgrade {
+        return None;
+    }
+    let s = up.to_str().ok()?;
+    if s.split(',').any(|p| p.trim().to_ascii_lowercase().starts_with("h2c")) {
+        return None;
+    }
+    Some(up.clone())
+}
+
+/// Sets `X-Forwarded-For` (appending the client), `-Proto` and `-Host`, and makes sure the
+/// request has an `X-Request-Id`. Returns the request id.
+pub fn add_forwarding(headers: &mut HeaderMap, client: IpAddr, proto: &'static str, host: Option<&HeaderValue>) -> HeaderValue {
+    let ip = client.to_string();
+    let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(prev) if !prev.trim().is_empty() => {
+            // Several XFF headers are one list; fold them.
+            let all: Vec<&str> = headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect();
+            HeaderValue::from_str(&format!("{}, {ip}", all.join(", "))).unwrap_or_else(|_| HeaderValue::from_str(&ip).unwrap())
+        }
+        _ => HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown")),
+    };
+    headers.insert(X_FORWARDED_FOR.clone(), xff);
+    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
+    if let Some(h) = host {
+        headers.insert(X_FORWARDED_HOST.clone(), h.clone());
+    }
+    match headers.get(&X_REQUEST_ID) {
+        Some(v) if valid_request_id(v) => v.clone(),
+        _ => {
+            let id = new_request_id();
+            headers.insert(X_REQUEST_ID.clone(), id.clone());
+            id
+        }
+    }
+}
+
+fn valid_request_id(v: &HeaderValue) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty() && b.len() <= 200 && b.iter().all(|c| c.is_ascii_graphic())
+}
+
+/// 32 random hex digits, as ingress-nginx's `$req_id`.
+pub fn new_request_id() -> HeaderValue {
+    thread_local! {
+        static RNG: RefCell<SmallRng> = RefCell::new(SmallRng::from_os_rng());
+    }
+    let n: u128 = RNG.with(|r| r.borrow_mut().random());
+    let mut buf = [0u8; 32];
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = HEX[((n >> (4 * (31 - i))) & 0xf) as usize];
+    }
+    HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("0"))
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|s| s.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn strips_connection_listed_and_fixed_hop_headers() {
+        let mut h = map(&[
+            ("connection", "close, X-Custom"),
+            ("connection", "x-other"),
+            ("x-custom", "1"),
+            ("x-other", "2"),
+            ("keep-alive", "timeout=5"),
+            ("proxy-connection", "keep-alive"),
+            ("te", "trailers"),
+            ("trailer", "x"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "websocket"),
+            ("http2-settings", "AAA"),
+            ("x-kept", "yes"),
+        ]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h["x-kept"], "yes");
+    }
+
+    #[test]
+    fn upgrade_detection_refuses_h2c() {
+        assert!(upgrade_protocol(&map(&[("connection", "Upgrade"), ("upgrade", "websocket")])).is_some());
+        assert!(upgrade_protocol(&map(&[("connection", "keep-alive, upgrade"), ("upgrade", "websocket")])).is_some());
+        assert!(upgrade_protocol(&map(&[("upgrade", "websocket")])).is_none());
+        assert!(upgrade_protocol(&map(&[("connection", "Upgrade, HTTP2-Settings"), ("upgrade", "h2c")])).is_none());
+    }
+
+    #[test]
+    fn forwarding_headers() {
+        let mut h = map(&[("x-forwarded-for", "10.0.0.1"), ("x-forwarded-for", "10.0.0.2")]);
+        let host = HeaderValue::from_static("example.com");
+        let id = add_forwarding(&mut h, "192.0.2.7".parse().unwrap(), "https", Some(&host));
+        assert_eq!(h["x-forwarded-for"], "10.0.0.1, 10.0.0.2, 192.0.2.7");
+        assert_eq!(h["x-forwarded-proto"], "https");
+        assert_eq!(h["x-forwarded-host"], "example.com");
+        assert_eq!(id.len(), 32);
+        assert_eq!(h["x-request-id"], id);
+
+        let mut h = map(&[("x-request-id", "abc-123")]);
+        let id = add_forwarding(&mut h, "::1".parse().unwrap(), "http", None);
+        assert_eq!(id, "abc-123");
+        assert_eq!(h["x-forwarded-for"], "::1");
+    }
+
+    #[test]
+    fn request_ids_differ() {
+        assert_ne!(new_request_id(), new_request_id());
+    }
+
+    #[test]
+    fn cookie_lookup() {
+        let h = map(&[("cookie", "a=1; session=xyz"), ("cookie", "b=2")]);
+        assert_eq!(cookie(&h, "session"), Some("xyz"));
+        assert_eq!(cookie(&h, "b"), Some("2"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+}

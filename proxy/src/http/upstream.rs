@@ -1,0 +1,232 @@
+//! Upstream connections: a keep-alive pool of HTTP/1.1 connections per endpoint, or one
+//! shared HTTP/2 connection per endpoint.
+//!
+//! A connection is checked out for one exchange and comes back when the response body has
+//! been read to its end; a response that is dropped half-read closes its connection instead,
+//! so no pooled connection ever carries leftover bytes.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use model::UpstreamProtocol;
+use tokio::net::TcpStream;
+
+/// Body type sent upstream: the downstream body under the route's size limit.
+pub type UpBody = http_body_util::Limited<Incoming>;
+
+/// Why no connection could be had. No byte of the request was sent, so a retry is safe.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// TCP connect failed.
+    #[error("connect to {addr}: {source}")]
+    Io {
+        /// Endpoint.
+        addr: SocketAddr,
+        /// OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// TCP connect took longer than the service's connect timeout.
+    #[error("connect to {0}: timed out")]
+    Timeout(SocketAddr),
+    /// The HTTP/2 handshake failed.
+    #[error("handshake with {addr}: {source}")]
+    Handshake {
+        /// Endpoint.
+        addr: SocketAddr,
+        /// What hyper said.
+        #[source]
+        source: hyper::Error,
+    },
+}
+
+struct Idle {
+    sender: http1::SendRequest<UpBody>,
+    since: Instant,
+}
+
+/// Connections to one endpoint address.
+pub struct EndpointPool {
+    address: SocketAddr,
+    protocol: UpstreamProtocol,
+    idle: Mutex<Vec<Idle>>,
+    h2: Mutex<Option<http2::SendRequest<UpBody>>>,
+}
+
+impl std::fmt::Debug for EndpointPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointPool").field("address", &self.address).field("protocol", &self.protocol).finish()
+    }
+}
+
+/// Most idle HTTP/1.1 connections kept per endpoint.
+const MAX_IDLE: usize = 256;
+
+/// A connection checked out of a pool.
+#[derive(Debug)]
+pub enum Conn {
+    /// An HTTP/1.1 connection, exclusively ours until the response ends.
+    H1 {
+        /// The sender.
+        sender: http1::SendRequest<UpBody>,
+        /// True when it came from the idle pool (it may have been closed by the peer).
+        reused: bool,
+    },
+    /// A handle on the shared HTTP/2 connection.
+    H2(http2::SendRequest<UpBody>),
+}
+
+impl EndpointPool {
+    fn new(address: SocketAddr, protocol: UpstreamProtocol) -> Self {
+        Self { address, protocol, idle: Mutex::new(Vec::new()), h2: Mutex::new(None) }
+    }
+
+    /// The endpoint address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// A pooled connection if one is usable, else a new one.
+    pub async fn checkout(&self, connect_timeout: Duration, idle_timeout: Duration) -> Result<Conn, ConnectError> {
+        match self.protocol {
+            UpstreamProtocol::Http1 => {
+                if let Some(sender) = self.pop_idle(idle_timeout) {
+                    return Ok(Conn::H1 { sender, reused: true });
+                }
+                Ok(Conn::H1 { sender: self.connect_h1(connect_timeout).await?, reused: false })
+            }
+            UpstreamProtocol::Http2 => {
+                if let Some(s) = self.h2.lock().unwrap().as_ref() {
+                    if !s.is_closed() {
+                        return Ok(Conn::H2(s.clone()));
+                    }
+                }
+                let s = self.connect_h2(connect_timeout).await?;
+                *self.h2.lock().unwrap() = Some(s.clone());
+                Ok(Conn::H2(s))
+            }
+        }
+    }
+
+    /// A fresh HTTP/1.1 connection, bypassing the pool (used after a pooled one went stale).
+    pub async fn connect_fresh(&self, connect_timeout: Duration) -> Result<Conn, ConnectError> {
+        Ok(Conn::H1 { sender: self.connect_h1(connect_timeout).await?, reused: false })
+    }
+
+    fn pop_idle(&self, idle_timeout: Duration) -> Option<http1::SendRequest<UpBody>> {
+        let mut idle = self.idle.lock().unwrap();
+        while let Some(i) = idle.pop() {
+            if !i.sender.is_closed() && i.since.elapsed() < idle_timeout {
+                return Some(i.sender);
+            }
+        }
+        None
+    }
+
+    /// Returns a connection whose exchange finished cleanly.
+    pub fn checkin(&self, sender: http1::SendRequest<UpBody>) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap();
+        if idle.len() < MAX_IDLE {
+            idle.push(Idle { sender, since: Instant::now() });
+        }
+    }
+
+    async fn tcp(&self, connect_timeout: Duration) -> Result<TokioIo<TcpStream>, ConnectError> {
+        let addr = self.address;
+        let stream = match tokio::time::timeout(connect_timeout, TcpStream::connect(addr)).await {
+            Err(_) => return Err(ConnectError::Timeout(addr)),
+            Ok(Err(source)) => return Err(ConnectError::Io { addr, source }),
+            Ok(Ok(s)) => s,
+        };
+        let _ = stream.set_nodelay(true);
+        Ok(TokioIo::new(stream))
+    }
+
+    async fn connect_h1(&self, connect_timeout: Duration) -> Result<http1::SendRequest<UpBody>, ConnectError> {
+        let io = self.tcp(connect_timeout).await?;
+        // The HTTP/1 client handshake does no I/O; it cannot fail on a fresh socket in practice.
+        let (sender, conn) = http1::Builder::new()
+            .handshake(io)
+            .await
+            .map_err(|source| ConnectError::Handshake { addr: self.address, source })?;
+        let addr = self.address;
+        tokio::spawn(async move {
+            if let Err(e) = conn.with_upgrades().await {
+                tracing::debug!(upstream = %addr, error = %e, "upstream connection ended with error");
+            }
+        });
+        Ok(sender)
+    }
+
+    async fn connect_h2(&self, connect_timeout: Duration) -> Result<http2::SendRequest<UpBody>, ConnectError> {
+        let io = self.tcp(connect_timeout).await?;
+        let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .handshake(io)
+            .await
+            .map_err(|source| ConnectError::Handshake { addr: self.address, source })?;
+        let addr = self.address;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(upstream = %addr, error = %e, "upstream h2 connection ended with error");
+            }
+        });
+        Ok(sender)
+    }
+}
+
+/// One pool per (address, protocol), shared by every snapshot that uses it.
+#[derive(Debug, Default)]
+pub struct PoolRegistry {
+    map: Mutex<HashMap<(SocketAddr, UpstreamProtocol), Weak<EndpointPool>>>,
+}
+
+impl PoolRegistry {
+    /// The pool for `address`, created on first use.
+    pub fn get(&self, address: SocketAddr, protocol: UpstreamProtocol) -> Arc<EndpointPool> {
+        let mut map = self.map.lock().unwrap();
+        if let Some(p) = map.get(&(address, protocol)).and_then(Weak::upgrade) {
+            return p;
+        }
+        let p = Arc::new(EndpointPool::new(address, protocol));
+        map.insert((address, protocol), Arc::downgrade(&p));
+        map.retain(|_, w| w.strong_count() > 0);
+        p
+    }
+}
+
+/// Sends `req` on `conn`. On failure before the request was written, the request comes back
+/// so it can be sent elsewhere.
+pub async fn send(
+    conn: &mut Conn,
+    req: Request<UpBody>,
+) -> Result<Response<Incoming>, (hyper::Error, Option<Request<UpBody>>)> {
+    let r = match conn {
+        Conn::H1 { sender, .. } => {
+            if let Err(e) = sender.ready().await {
+                return Err((e, Some(req)));
+            }
+            sender.try_send_request(req).await
+        }
+        Conn::H2(sender) => {
+            if let Err(e) = sender.ready().await {
+                return Err((e, Some(req)));
+            }
+            sender.try_send_request(req).await
+        }
+    };
+    r.map_err(|mut e| {
+        let back = e.take_message();
+        (e.into_error(), back)
+    })
+}

@@ -1,0 +1,236 @@
+//! A config snapshot compiled for the data path: route tables, balancers, pools, TLS configs.
+//!
+//! Compiling is the only place a snapshot can still be refused (a certificate that does not
+//! load); once built, a [`Runtime`] is immutable and swapped in whole.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::HeaderValue;
+use model::{Protocol, Snapshot};
+
+use crate::balance::Balancer;
+use crate::endpoint::{EndpointState, Registry};
+use crate::health::CheckTarget;
+use crate::http::upstream::{EndpointPool, PoolRegistry};
+use crate::metrics::{Metrics, RouteStats, ServiceStats};
+use crate::route::{Rule, RouteTable};
+
+/// Why a snapshot could not be compiled.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// A listener's certificates did not load.
+    #[error("listeners[{index}].tls.{source}")]
+    Tls {
+        /// Listener index in the config.
+        index: usize,
+        /// What failed.
+        #[source]
+        source: crate::tls::TlsError,
+    },
+}
+
+/// The compiled form of one snapshot.
+#[derive(Debug)]
+pub struct Runtime {
+    /// The snapshot this was compiled from.
+    pub snapshot: Snapshot,
+    /// HTTP listeners by name.
+    pub listeners: HashMap<Arc<str>, Arc<ListenerRuntime>>,
+    /// Services by name.
+    pub services: HashMap<Arc<str>, Arc<ServiceRuntime>>,
+}
+
+/// One HTTP/HTTPS listener's routing.
+#[derive(Debug)]
+pub struct ListenerRuntime {
+    /// The listener's config.
+    pub config: model::Listener,
+    /// Host and path rules.
+    pub routes: RouteTable<Arc<RouteTarget>>,
+    /// What unmatched requests get: the default backend, or 404.
+    pub fallback: Arc<RouteTarget>,
+    /// TLS settings for HTTPS.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// What a matched route path does.
+#[derive(Debug)]
+pub struct RouteTarget {
+    /// Route label for metrics and logs.
+    pub route: Arc<str>,
+    /// Path label for metrics.
+    pub path: Arc<str>,
+    /// Body size limit.
+    pub max_body: u64,
+    /// The action.
+    pub action: Action,
+    /// Response counters.
+    pub stats: Arc<RouteStats>,
+}
+
+/// The action of a route.
+#[derive(Debug)]
+pub enum Action {
+    /// Proxy to a service.
+    Backend(Arc<ServiceRuntime>),
+    /// Answer directly.
+    Respond(DirectResponse),
+}
+
+/// A precompiled direct response.
+#[derive(Debug)]
+pub struct DirectResponse {
+    /// Status code.
+    pub status: http::StatusCode,
+    /// Content type.
+    pub content_type: HeaderValue,
+    /// Body.
+    pub body: Bytes,
+}
+
+/// A service ready to take requests.
+#[derive(Debug)]
+pub struct ServiceRuntime {
+    /// Name.
+    pub name: Arc<str>,
+    /// Config.
+    pub config: model::Service,
+    /// Endpoint picker (holds the endpoint states).
+    pub balancer: Balancer,
+    /// Connection pools, by the balancer's endpoint index.
+    pub pools: Vec<Arc<EndpointPool>>,
+    /// Latency and error counters.
+    pub stats: Arc<ServiceStats>,
+}
+
+/// Shared registries that make state outlive one snapshot.
+#[derive(Debug, Default)]
+pub struct Registries {
+    /// Endpoint health and load.
+    pub endpoints: Registry,
+    /// Upstream connection pools.
+    pub pools: PoolRegistry,
+}
+
+impl Runtime {
+    /// Compiles `snapshot`.
+    pub fn compile(snapshot: Snapshot, reg: &Registries, metrics: &Metrics) -> Result<Self, CompileError> {
+        let config = snapshot.config();
+        let mut services = HashMap::new();
+        for s in &config.services {
+            let name: Arc<str> = Arc::from(s.name.as_str());
+            let states: Vec<Arc<EndpointState>> =
+                s.endpoints.iter().map(|e| reg.endpoints.get(&s.name, e.address)).collect();
+            let pools = s.endpoints.iter().map(|e| reg.pools.get(e.address, s.protocol)).collect();
+            let weights = s.endpoints.iter().map(|e| e.weight).collect();
+            let balancer = Balancer::new(&s.balance, states, weights);
+            let stats = metrics.service(&s.name);
+            services.insert(name.clone(), Arc::new(ServiceRuntime { name, config: s.clone(), balancer, pools, stats }));
+        }
+
+        let mut listeners = HashMap::new();
+        for (index, l) in config.listeners.iter().enumerate() {
+            if !l.protocol.is_http() {
+                continue;
+            }
+            let tls = match (&l.tls, l.protocol) {
+                (Some(tls), Protocol::Https) => {
+                    Some(crate::tls::server_config(tls, l.http2).map_err(|source| CompileError::Tls { index, source })?)
+                }
+                _ => None,
+            };
+            let mut rules = Vec::new();
+            for (i, r) in config.routes.iter().enumerate() {
+                if !r.listeners.is_empty() && !r.listeners.iter().any(|n| *n == l.name) {
+                    continue;
+                }
+                let route_label = r.name.clone().unwrap_or_else(|| format!("routes[{i}]"));
+                for p in &r.paths {
+                    let target = target(
+                        &route_label,
+                        &p.path,
+                        &p.target(),
+                        p.max_request_body_bytes.unwrap_or(l.max_request_body_bytes),
+                        &services,
+                        metrics,
+                    );
+                    rules.push(Rule { host: r.host.clone(), path: p.path.clone(), path_type: p.path_type, value: target });
+                }
+            }
+            let fallback = match &l.default_backend {
+                Some(t) => target("default", "", t, l.max_request_body_bytes, &services, metrics),
+                None => Arc::new(RouteTarget {
+                    route: Arc::from("none"),
+                    path: Arc::from(""),
+                    max_body: l.max_request_body_bytes,
+                    action: Action::Respond(DirectResponse {
+                        status: http::StatusCode::NOT_FOUND,
+                        content_type: HeaderValue::from_static("text/plain; charset=utf-8"),
+                        body: Bytes::from_static(b"no route for this host and path\n"),
+                    }),
+                    stats: metrics.route("none", ""),
+                }),
+            };
+            listeners.insert(
+                Arc::from(l.name.as_str()),
+                Arc::new(ListenerRuntime { config: l.clone(), routes: RouteTable::new(rules), fallback, tls }),
+            );
+        }
+        Ok(Self { snapshot, listeners, services })
+    }
+
+    /// Every endpoint of every service, for metrics.
+    pub fn endpoints(&self) -> Vec<Arc<EndpointState>> {
+        let mut v: Vec<_> = self.services.values().flat_map(|s| s.balancer.endpoints().iter().cloned()).collect();
+        v.sort_by(|a, b| (&*a.service, a.address).cmp(&(&*b.service, b.address)));
+        v
+    }
+
+    /// The active health checks this runtime wants.
+    pub fn health_targets(&self) -> Vec<CheckTarget> {
+        let mut v = Vec::new();
+        for s in self.services.values() {
+            if let Some(check) = &s.config.health_check {
+                for e in s.balancer.endpoints() {
+                    v.push(CheckTarget { endpoint: e.clone(), check: check.clone() });
+                }
+            }
+        }
+        v
+    }
+}
+
+fn target(
+    route: &str,
+    path: &str,
+    t: &model::Target,
+    max_body: u64,
+    services: &HashMap<Arc<str>, Arc<ServiceRuntime>>,
+    metrics: &Metrics,
+) -> Arc<RouteTarget> {
+    let action = match (&t.backend, &t.respond) {
+        (Some(b), _) => Action::Backend(services[b.as_str()].clone()),
+        (None, Some(r)) => Action::Respond(DirectResponse {
+            status: http::StatusCode::from_u16(r.status).unwrap_or(http::StatusCode::OK),
+            content_type: HeaderValue::from_str(&r.content_type)
+                .unwrap_or(HeaderValue::from_static("text/plain; charset=utf-8")),
+            body: Bytes::from(r.body.clone()),
+        }),
+        // Validation guarantees one of the two.
+        (None, None) => Action::Respond(DirectResponse {
+            status: http::StatusCode::NOT_FOUND,
+            content_type: HeaderValue::from_static("text/plain; charset=utf-8"),
+            body: Bytes::new(),
+        }),
+    };
+    Arc::new(RouteTarget {
+        route: Arc::from(route),
+        path: Arc::from(path),
+        max_body,
+        action,
+        stats: metrics.route(route, path),
+    })
+}
