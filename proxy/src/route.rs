@@ -1,8 +1,8 @@
 //! HTTP routing with Kubernetes Ingress v1 semantics: picks a value by request host, then by path.
 //!
 //! # Organization
-//! - [`host`]: request host normalization and the exact / wildcard / any-host index.
-//! - [`path`]: `Exact` and `Prefix` path matching within one host group.
+//! - `host`: request host normalization and the exact / wildcard / any-host index.
+//! - `path`: `Exact` and `Prefix` path matching within one host group.
 //!
 //! # Semantics
 //! A table is a set of *host groups*: one per exact host, one per wildcard parent domain
@@ -12,7 +12,7 @@
 //! to a less specific group (each host behaves like its own ingress-nginx server block).
 //!
 //! Within a group the longest matching path wins, and on equal length `Exact` beats `Prefix`
-//! (`ImplementationSpecific` is treated as `Prefix`). See [`path`] for the element-wise rules.
+//! (`ImplementationSpecific` is treated as `Prefix`). See the `path` module for the element-wise rules.
 
 mod host;
 mod path;

@@ -31,12 +31,18 @@ fn check(table: &RouteTable<&'static str>, cases: &[(&str, &str, Option<&str>)])
     }
 }
 
+/// One docs row: the rules, the request paths, and the rule every one of them hits (None: no match).
+type DocsRow<'a> = (&'a [(PathType, &'a str)], &'a [&'a str], Option<&'a str>);
+
+/// One rule and, per request path, whether it matches.
+type MatchRow<'a> = (PathType, &'a str, &'a [(&'a str, bool)]);
+
 /// Every row of the "Examples" table in the Kubernetes Ingress docs (path matching section).
 #[test]
 fn ingress_docs_examples() {
     let all = ["/", "/foo", "/foo/bar", "/aaa/bbb/", "/x%20y", ""];
     #[rustfmt::skip]
-    let rows: &[(&[(PathType, &str)], &[&str], Option<&str>)] = &[
+    let rows: &[DocsRow] = &[
         // Prefix `/`, (all paths): yes.
         (&[(Prefix, "/")], &all, Some("Prefix /")),
         // Exact `/foo`, `/foo`: yes.
@@ -85,7 +91,7 @@ fn ingress_docs_examples() {
 #[test]
 fn trailing_slash_and_string_prefix() {
     #[rustfmt::skip]
-    let rows: &[(PathType, &str, &[(&str, bool)])] = &[
+    let rows: &[MatchRow] = &[
         (Prefix, "/foo", &[("/foo", true), ("/foo/", true), ("/foo/bar", true), ("/foobar", false), ("/fo", false)]),
         (Prefix, "/foo/", &[("/foo", true), ("/foo/", true), ("/foo/bar", true), ("/foobar", false), ("/", false)]),
         (ImplementationSpecific, "/foo", &[("/foo", true), ("/foo/", true), ("/foo/bar", true), ("/foobar", false)]),
