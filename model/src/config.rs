@@ -375,7 +375,7 @@ impl<'de> Deserialize<'de> for Endpoint {
 }
 
 /// Protocol spoken to a service's endpoints.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UpstreamProtocol {
     /// HTTP/1.1 over pooled keep-alive connections.

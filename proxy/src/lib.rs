@@ -1,16 +1,303 @@
-//! rampart's data planes: the L7 HTTP proxy (and, later, L4 TCP/UDP) reading one immutable
-//! config snapshot at a time.
+//! rampart's data planes: the L7 HTTP proxy (and, with a later issue, L4 TCP/UDP), reading one
+//! immutable compiled config at a time.
 //!
 //! # Organization
+//! - [`Proxy`] (this file): starts listeners, applies new snapshots atomically, shuts down.
+//! - [`runtime`]: a snapshot compiled for the data path (routes, balancers, pools, TLS).
 //! - [`endpoint`]: live per-endpoint state (health, in-flight, ejection) that survives swaps.
 //! - [`balance`]: round robin, least request (P2C), Maglev and ring consistent hashing.
 //! - [`health`]: active HTTP health checks per endpoint.
 //! - [`route`]: Ingress v1 host and path matching.
 //! - [`tls`]: rustls server configs with SNI certificate selection.
-//! - [`http`]: the L7 proxy: downstream servers, request handling, upstream pool.
+//! - [`http`]: the L7 proxy: downstream servers, request handling, upstream pools.
+//! - [`admin`]: `/metrics`, `/healthz`, `/config`.
+//! - [`metrics`]: counters and histograms in Prometheus text format.
 
+pub mod admin;
 pub mod balance;
 pub mod endpoint;
 pub mod health;
+pub mod http;
+pub mod metrics;
 pub mod route;
+pub mod runtime;
 pub mod tls;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use model::{Protocol, Snapshot};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Mutex};
+
+use crate::health::HealthChecker;
+use crate::metrics::Metrics;
+use crate::runtime::{CompileError, Registries, Runtime};
+
+/// Why a snapshot was not applied. The running config is unchanged when this is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// The snapshot could not be compiled (e.g. a certificate did not load).
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// A new listener's address could not be bound.
+    #[error("listeners[{index}] ({name}): cannot bind {address}: {source}")]
+    Bind {
+        /// Listener index.
+        index: usize,
+        /// Listener name.
+        name: String,
+        /// Address.
+        address: SocketAddr,
+        /// OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The admin address could not be bound.
+    #[error("admin: cannot bind {address}: {source}")]
+    AdminBind {
+        /// Address.
+        address: SocketAddr,
+        /// OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The config asks for something this build cannot do yet.
+    #[error("listeners[{index}] ({name}): protocol {protocol} is not served by this build yet")]
+    Unsupported {
+        /// Listener index.
+        index: usize,
+        /// Listener name.
+        name: String,
+        /// The protocol.
+        protocol: Protocol,
+    },
+}
+
+/// State shared by every task of one proxy.
+#[derive(Debug)]
+pub struct Shared {
+    /// The running compiled config, swapped whole.
+    pub runtime: ArcSwap<Runtime>,
+    /// Every metric.
+    pub metrics: Metrics,
+    /// Registries that make endpoint state and pools outlive snapshots.
+    pub registries: Registries,
+    /// Turns true when the process shuts down; connections finish gracefully.
+    pub shutdown: watch::Sender<bool>,
+}
+
+#[derive(Debug)]
+struct RunningListener {
+    configured: SocketAddr,
+    protocol: Protocol,
+    local: SocketAddr,
+    stop: watch::Sender<bool>,
+}
+
+#[derive(Debug)]
+struct RunningAdmin {
+    configured: SocketAddr,
+    local: SocketAddr,
+    stop: watch::Sender<bool>,
+}
+
+#[derive(Debug, Default)]
+struct Running {
+    listeners: HashMap<String, RunningListener>,
+    admin: Option<RunningAdmin>,
+}
+
+/// A running proxy.
+#[derive(Debug)]
+pub struct Proxy {
+    shared: Arc<Shared>,
+    health: HealthChecker,
+    running: Mutex<Running>,
+}
+
+impl Proxy {
+    /// Compiles `snapshot`, binds every listener and the admin listener, and starts serving.
+    /// Must be called within a tokio runtime.
+    pub async fn start(snapshot: Snapshot) -> Result<Self, ApplyError> {
+        let metrics = Metrics::default();
+        let registries = Registries::default();
+        check_supported(&snapshot)?;
+        let rt = Runtime::compile(snapshot, &registries, &metrics)?;
+        let (shutdown, _) = watch::channel(false);
+        let shared = Arc::new(Shared { runtime: ArcSwap::from_pointee(rt), metrics, registries, shutdown });
+        let proxy = Self { shared, health: HealthChecker::new(), running: Mutex::new(Running::default()) };
+        proxy.reconcile(None).await?;
+        Ok(proxy)
+    }
+
+    /// Applies a new snapshot: compiled and bound first, then swapped in whole. On error the
+    /// running config keeps serving and the failure is counted.
+    pub async fn apply(&self, snapshot: Snapshot) -> Result<(), ApplyError> {
+        let r = self.try_apply(snapshot).await;
+        match &r {
+            Ok(()) => self.shared.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self.shared.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed),
+        };
+        r
+    }
+
+    async fn try_apply(&self, snapshot: Snapshot) -> Result<(), ApplyError> {
+        check_supported(&snapshot)?;
+        let rt = Runtime::compile(snapshot, &self.shared.registries, &self.shared.metrics)?;
+        self.reconcile(Some(rt)).await
+    }
+
+    /// Counts a config that failed before reaching the proxy (parse or validation error).
+    pub fn record_rejected_config(&self) {
+        self.shared.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Binds new listeners, swaps `rt` in (when given), then stops removed listeners.
+    async fn reconcile(&self, rt: Option<Runtime>) -> Result<(), ApplyError> {
+        let mut running = self.running.lock().await;
+        let next = match &rt {
+            Some(rt) => rt.snapshot.clone(),
+            None => self.shared.runtime.load().snapshot.clone(),
+        };
+        let config = next.config();
+
+        // Bind everything new before changing anything.
+        let mut bound = Vec::new();
+        for (index, l) in config.listeners.iter().enumerate() {
+            let keep = running
+                .listeners
+                .get(&l.name)
+                .is_some_and(|r| r.configured == l.address && r.protocol == l.protocol);
+            if keep {
+                continue;
+            }
+            let listener = TcpListener::bind(l.address).await.map_err(|source| ApplyError::Bind {
+                index,
+                name: l.name.clone(),
+                address: l.address,
+                source,
+            })?;
+            bound.push((l.clone(), listener));
+        }
+        let admin = &config.admin;
+        let admin_changed = match &running.admin {
+            Some(a) => !admin.enabled || a.configured != admin.address,
+            None => admin.enabled,
+        };
+        let new_admin = if admin_changed && admin.enabled {
+            Some(
+                TcpListener::bind(admin.address)
+                    .await
+                    .map_err(|source| ApplyError::AdminBind { address: admin.address, source })?,
+            )
+        } else {
+            None
+        };
+
+        // Swap.
+        if let Some(rt) = rt {
+            self.shared.runtime.store(Arc::new(rt));
+        }
+
+        // Start new listeners, stop replaced and removed ones.
+        for (l, listener) in bound {
+            let local = listener.local_addr().unwrap_or(l.address);
+            let (stop, stop_rx) = watch::channel(false);
+            if let Some(old) = running.listeners.remove(&l.name) {
+                let _ = old.stop.send(true);
+            }
+            tracing::info!(listener = %l.name, address = %local, protocol = %l.protocol, "listening");
+            tokio::spawn(http::server::accept_loop(listener, Arc::from(l.name.as_str()), self.shared.clone(), stop_rx));
+            running
+                .listeners
+                .insert(l.name.clone(), RunningListener { configured: l.address, protocol: l.protocol, local, stop });
+        }
+        running.listeners.retain(|name, r| {
+            let keep = config.listeners.iter().any(|l| &l.name == name);
+            if !keep {
+                tracing::info!(listener = %name, "listener removed; draining");
+                let _ = r.stop.send(true);
+            }
+            keep
+        });
+        if admin_changed {
+            if let Some(old) = running.admin.take() {
+                let _ = old.stop.send(true);
+            }
+            if let Some(listener) = new_admin {
+                let local = listener.local_addr().unwrap_or(admin.address);
+                let (stop, stop_rx) = watch::channel(false);
+                tracing::info!(address = %local, "admin listening");
+                tokio::spawn(admin::serve(listener, self.shared.clone(), stop_rx));
+                running.admin = Some(RunningAdmin { configured: admin.address, local, stop });
+            }
+        }
+        self.health.reconcile(self.shared.runtime.load().health_targets());
+        Ok(())
+    }
+
+    /// The running compiled config.
+    pub fn runtime(&self) -> Arc<Runtime> {
+        self.shared.runtime.load_full()
+    }
+
+    /// Every metric.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// The address listener `name` is bound to (useful with port 0).
+    pub async fn listener_addr(&self, name: &str) -> Option<SocketAddr> {
+        self.running.lock().await.listeners.get(name).map(|r| r.local)
+    }
+
+    /// The admin listener's address.
+    pub async fn admin_addr(&self) -> Option<SocketAddr> {
+        self.running.lock().await.admin.as_ref().map(|a| a.local)
+    }
+
+    /// Stops accepting, asks every connection to finish its in-flight requests, and waits up
+    /// to `grace` for them. Returns true when every connection ended in time.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        let _ = self.shared.shutdown.send(true);
+        let mut running = self.running.lock().await;
+        for (_, l) in running.listeners.drain() {
+            let _ = l.stop.send(true);
+        }
+        let deadline = Instant::now() + grace;
+        while self.shared.metrics.connections_active.load(Ordering::Relaxed) > 0 {
+            if Instant::now() >= deadline {
+                tracing::warn!(
+                    open = self.shared.metrics.connections_active.load(Ordering::Relaxed),
+                    "shutdown deadline passed with connections open"
+                );
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let Some(a) = running.admin.take() {
+            let _ = a.stop.send(true);
+        }
+        true
+    }
+}
+
+/// Resolves once `flag` is true (or its sender is gone).
+pub(crate) async fn stopped(flag: &mut watch::Receiver<bool>) {
+    let _ = flag.wait_for(|s| *s).await;
+}
+
+fn check_supported(snapshot: &Snapshot) -> Result<(), ApplyError> {
+    for (index, l) in snapshot.config().listeners.iter().enumerate() {
+        if !l.protocol.is_http() {
+            return Err(ApplyError::Unsupported { index, name: l.name.clone(), protocol: l.protocol });
+        }
+    }
+    Ok(())
+}

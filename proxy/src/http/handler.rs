@@ -289,7 +289,7 @@ async fn proxy(
 
 enum SendError {
     Timeout,
-    Connect(crate::http::upstream::ConnectError, Request<UpBody>),
+    Connect(upstream::ConnectError, Request<UpBody>),
     NotSent(hyper::Error, Request<UpBody>),
     Failed(hyper::Error),
 }
