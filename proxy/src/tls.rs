@@ -45,7 +45,7 @@ pub enum TlsError {
         field: &'static str,
     },
     /// A PEM file could not be read.
-    #[error("{at}: {source}")]
+    #[error("{at}: {}", io_reason(.source))]
     Read {
         /// Where the file was named.
         at: PemSource,
@@ -54,7 +54,7 @@ pub enum TlsError {
         source: std::io::Error,
     },
     /// The PEM text is malformed (bad base64, a section without its end line).
-    #[error("{at}: malformed PEM: {source}")]
+    #[error("{at}: malformed PEM: {}", pem_reason(.source))]
     Pem {
         /// Which PEM text.
         at: PemSource,
@@ -76,7 +76,7 @@ pub enum TlsError {
     },
     /// The private key is corrupt, or of a type the ring provider cannot sign with
     /// (it supports RSA, ECDSA P-256/P-384 and Ed25519).
-    #[error("{at}: unusable private key: {source}")]
+    #[error("{at}: unusable private key: {}", rustls_reason(.source))]
     Key {
         /// Which PEM text.
         at: PemSource,
@@ -100,10 +100,12 @@ pub enum TlsError {
         at: Entry,
     },
     /// A `server_names` entry is not a DNS name or `*.` followed by one.
-    #[error("{at}.server_names: invalid name {name:?}")]
+    #[error("{at}.server_names[{position}]: invalid name {name:?}")]
     ServerName {
         /// Entry (`certificates[0]`).
         at: Entry,
+        /// Its place in `server_names`.
+        position: usize,
         /// The offending name.
         name: String,
     },
@@ -177,6 +179,36 @@ pub fn resolver(tls: &model::ListenerTls, provider: &CryptoProvider) -> Result<S
         loaded.push(load_certificate(Entry(i), cert, provider)?);
     }
     SniResolver::new(loaded)
+}
+
+/// As the config validator words I/O errors.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "file not found".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// PEM decoder errors, with their byte strings shown as text.
+fn pem_reason(e: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error;
+    match e {
+        Error::MissingSectionEnd { end_marker } => {
+            format!("no \"-----END {}-----\" line", String::from_utf8_lossy(end_marker))
+        }
+        Error::IllegalSectionStart { line } => format!("bad BEGIN line {:?}", String::from_utf8_lossy(line)),
+        Error::Base64Decode(e) => format!("bad base64: {e}"),
+        e => e.to_string(),
+    }
+}
+
+/// rustls errors without the "unexpected error: " of `General`.
+fn rustls_reason(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::General(reason) => reason.clone(),
+        e => e.to_string(),
+    }
 }
 
 #[cfg(test)]

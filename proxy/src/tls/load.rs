@@ -107,10 +107,11 @@ fn private_key(at: &PemSource, pem: &[u8]) -> Result<PrivateKeyDer<'static>, Tls
 fn configured_names(entry: Entry, names: &[String]) -> Result<Vec<String>, TlsError> {
     names
         .iter()
-        .map(|name| {
+        .enumerate()
+        .map(|(position, name)| {
             normalize(name)
                 .filter(|n| model::validate::check_host(n).is_ok())
-                .ok_or_else(|| TlsError::ServerName { at: entry, name: name.clone() })
+                .ok_or_else(|| TlsError::ServerName { at: entry, position, name: name.clone() })
         })
         .collect()
 }

@@ -119,6 +119,12 @@ impl Ca {
     }
 }
 
+impl std::fmt::Debug for Ca {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ca").finish_non_exhaustive()
+    }
+}
+
 impl Default for Ca {
     fn default() -> Self {
         Self::new()
