@@ -46,7 +46,6 @@ pub fn load_certificate(
     } else {
         configured_names(entry, &cert.server_names)?
     };
-    drop(leaf);
 
     let key = CertifiedKey::new(chain, signer);
     match key.keys_match() {
