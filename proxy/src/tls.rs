@@ -1,8 +1,8 @@
 //! TLS termination: rustls server configs (ring provider) that pick a certificate by SNI.
 //!
 //! # Organization
-//! - [`load`]: certificate chains and private keys from PEM files or inline PEM, checked to match.
-//! - [`sni`]: [`SniResolver`], exact names, then one-label wildcards, then the default certificate.
+//! - `load`: certificate chains and private keys from PEM files or inline PEM, checked to match.
+//! - `sni`: [`SniResolver`], exact names, then one-label wildcards, then the default certificate.
 //!
 //! [`server_config`] is the entry point: it loads every certificate of a listener, indexes it by
 //! name and returns a config offering TLS 1.2 and 1.3, ALPN `h2` (when asked) and `http/1.1`,
