@@ -113,10 +113,14 @@ impl Usable<'_> {
         self.endpoints
     }
 
-    /// The first usable endpoint at or after `start`, wrapping: the last resort of every policy,
+    /// The first usable endpoint at or after `start % len`, wrapping: the last resort of every policy,
     /// reached only when most endpoints are down.
-    pub(crate) fn scan_from(&self, start: usize) -> Option<usize> {
+    pub(crate) fn scan_from(&self, start: u64) -> Option<usize> {
         let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let start = (start % n as u64) as usize;
         (0..n).map(|k| (start + k) % n).find(|&i| self.get(i))
     }
 }

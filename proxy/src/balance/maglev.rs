@@ -98,7 +98,7 @@ impl Maglev {
                 return Some(i);
             }
         }
-        usable.scan_from((hash % usable.len() as u64) as usize)
+        usable.scan_from(hash)
     }
 }
 

@@ -74,6 +74,6 @@ impl Ring {
                 return Some(i);
             }
         }
-        usable.scan_from((hash % usable.len() as u64) as usize)
+        usable.scan_from(hash)
     }
 }

@@ -58,7 +58,7 @@ impl RoundRobin {
                 return Some(i);
             }
         }
-        usable.scan_from(c % usable.len())
+        usable.scan_from(c as u64)
     }
 }
 
