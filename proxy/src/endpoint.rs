@@ -166,10 +166,12 @@ impl Drop for InFlight {
     }
 }
 
+type Key = (Arc<str>, SocketAddr);
+
 /// Hands out one [`EndpointState`] per (service, address) for as long as any snapshot uses it.
 #[derive(Debug, Default)]
 pub struct Registry {
-    map: Mutex<HashMap<(Arc<str>, SocketAddr), Weak<EndpointState>>>,
+    map: Mutex<HashMap<Key, Weak<EndpointState>>>,
 }
 
 impl Registry {

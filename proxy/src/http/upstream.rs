@@ -185,10 +185,12 @@ impl EndpointPool {
     }
 }
 
+type PoolKey = (SocketAddr, UpstreamProtocol);
+
 /// One pool per (address, protocol), shared by every snapshot that uses it.
 #[derive(Debug, Default)]
 pub struct PoolRegistry {
-    map: Mutex<HashMap<(SocketAddr, UpstreamProtocol), Weak<EndpointPool>>>,
+    map: Mutex<HashMap<PoolKey, Weak<EndpointPool>>>,
 }
 
 impl PoolRegistry {
