@@ -3,7 +3,7 @@
 use super::*;
 
 #[allow(dead_code)]
-#[path = "../../tests/support/tls.rs"]
+#[path = "../../tests/integration/support/tls.rs"]
 mod fixtures;
 
 use fixtures::{Ca, Leaf};

@@ -1,10 +1,10 @@
 //! TLS termination over loopback: SNI picks the certificate, ALPN follows `http2`.
 
-mod support;
+
 
 use std::sync::Arc;
 
-use support::tls::{handshake, listener_tls, serve, Ca, Leaf};
+use crate::support::tls::{handshake, listener_tls, serve, Ca, Leaf};
 
 /// Four certificates as an ingress would have them: a default first, then named ones.
 struct Site {

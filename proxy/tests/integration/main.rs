@@ -1,0 +1,9 @@
+//! The proxy crate's integration tests: one binary, every fixture on loopback with ports from
+//! the OS, each test starting its own.
+
+mod support;
+
+mod balancing;
+mod l7;
+mod reload;
+mod tls;

@@ -1,0 +1,10 @@
+//! Fixtures shared by the integration tests: each test starts its own.
+//!
+//! - [`tls`]: a test CA, leaf certificates, TLS clients.
+//! - [`backend`]: recording HTTP origins.
+//! - [`harness`]: a proxy from a YAML string, and clients.
+#![allow(dead_code)]
+
+pub mod backend;
+pub mod harness;
+pub mod tls;
