@@ -14,3 +14,7 @@ pub mod endpoint;
 pub mod health;
 pub mod route;
 pub mod tls;
+// TEMPORARY (gate branch): the lead wires `gate` into `http.rs`.
+pub mod http {
+    pub mod gate;
+}
