@@ -222,17 +222,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Gate<IO> {
     fn poll_head(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let max = self.config.max_head_bytes;
         loop {
-            match self.scan.scan(&self.buf) {
-                Err(violation) => return Poll::Ready(Ok(self.reject(violation))),
-                Ok(Some(len)) if len > max => return Poll::Ready(Ok(self.reject(Violation::HeadTooLarge))),
-                Ok(Some(len)) => {
-                    match head::validate(&self.buf[..len], self.scan.leading()) {
-                        Ok(head) => self.accept(len, head),
-                        Err(violation) => self.reject(violation),
-                    }
+            let verdict = match self.scan.scan(&self.buf) {
+                Err(violation) => Err(violation),
+                Ok(Some(len)) if len > max => Err(Violation::HeadTooLarge),
+                Ok(Some(len)) => head::validate(&self.buf[..len], self.scan.leading()).map(|head| Some((len, head))),
+                Ok(None) if self.buf.len() >= max => Err(Violation::HeadTooLarge),
+                Ok(None) => Ok(None),
+            };
+            match verdict {
+                Err(violation) => {
+                    self.reject(violation);
                     return Poll::Ready(Ok(()));
                 }
-                Ok(None) if self.buf.len() >= max => return Poll::Ready(Ok(self.reject(Violation::HeadTooLarge))),
+                Ok(Some((len, head))) => {
+                    self.accept(len, head);
+                    return Poll::Ready(Ok(()));
+                }
                 Ok(None) => {}
             }
             if ready!(self.poll_fill(cx))? == 0 {
@@ -282,11 +287,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Gate<IO> {
         let ReadState::Chunked(decoder) = &mut self.read else { unreachable!("only called when chunked") };
         let checked = if !self.buf.is_empty() {
             let n = self.buf.len().min(out.remaining());
-            let checked = decoder.feed(&self.buf[..n]).map(|used| {
+            let checked = decoder.feed(&self.buf[..n]);
+            if let Ok(used) = checked {
                 out.put_slice(&self.buf[..used]);
                 self.buf.advance(used);
-                used
-            });
+            }
             checked
         } else {
             let start = out.filled().len();
