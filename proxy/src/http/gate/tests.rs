@@ -108,6 +108,24 @@ async fn valid_requests_pass_byte_exact_at_every_split() {
 }
 
 #[tokio::test]
+async fn duplex_one_byte_per_write() {
+    let input = [GET, CHUNKED, POST, b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\nx"].concat();
+    let (mut client, server) = tokio::io::duplex(16);
+    let writer = tokio::spawn(async move {
+        for byte in input {
+            client.write_all(&[byte]).await.unwrap();
+            tokio::task::yield_now().await;
+        }
+        client.shutdown().await.unwrap();
+    });
+    let mut gate = Gate::new(server, Bytes::new(), GateConfig::default());
+    let (out, err) = drain(&mut gate, 8192).await;
+    writer.await.unwrap();
+    assert!(err.is_none());
+    assert_eq!(out, [GET, CHUNKED, POST, POISON_400].concat());
+}
+
+#[tokio::test]
 async fn prefix_is_processed_first() {
     let mut gate = Gate::new(Trickle::new(&GET[10..], 4), Bytes::from_static(&GET[..10]), GateConfig::default());
     assert_eq!(drain(&mut gate, 8192).await.0, GET);
