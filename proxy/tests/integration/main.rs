@@ -6,4 +6,5 @@ mod support;
 mod balancing;
 mod l7;
 mod reload;
+mod smuggling;
 mod tls;
