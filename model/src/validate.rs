@@ -69,10 +69,12 @@ pub fn validate(config: &Config) -> Result<(), Problems> {
             p.push(format!("{at}.name"), format!("duplicate listener name {:?} (also listeners[{j}])", l.name));
         }
         let udp = l.protocol == Protocol::Udp;
-        if let Some(j) = addrs.insert((l.address, udp), i) {
+        // Port 0 asks the OS for a free port, so it never clashes.
+        let fixed = l.address.port() != 0;
+        if let Some(j) = addrs.insert((l.address, udp), i).filter(|_| fixed) {
             p.push(format!("{at}.address"), format!("address {} already used by listeners[{j}]", l.address));
         }
-        if config.admin.enabled && l.address == config.admin.address && !udp {
+        if fixed && config.admin.enabled && l.address == config.admin.address && !udp {
             p.push(format!("{at}.address"), format!("address {} is the admin listener's", l.address));
         }
         match (l.protocol, &l.tls) {

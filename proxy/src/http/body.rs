@@ -76,7 +76,7 @@ impl Body for ProxyBody {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.project() {
             ProxyBodyProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-            ProxyBodyProj::Upstream { inner, guard } => match inner.poll_frame(cx) {
+            ProxyBodyProj::Upstream { mut inner, guard } => match inner.as_mut().poll_frame(cx) {
                 Poll::Ready(None) => {
                     if let Some(g) = guard.take() {
                         g.finish();
@@ -88,7 +88,17 @@ impl Body for ProxyBody {
                     guard.take();
                     Poll::Ready(Some(Err(Box::new(e))))
                 }
-                other => other.map_err(|e| Box::new(e) as BoxError),
+                Poll::Ready(Some(Ok(frame))) => {
+                    // hyper stops polling once the body says it has ended, so the exchange
+                    // is finished here rather than at a `None` that may never be asked for.
+                    if inner.is_end_stream() {
+                        if let Some(g) = guard.take() {
+                            g.finish();
+                        }
+                    }
+                    Poll::Ready(Some(Ok(frame)))
+                }
+                Poll::Pending => Poll::Pending,
             },
         }
     }

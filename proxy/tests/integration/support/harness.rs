@@ -72,15 +72,16 @@ pub async fn get(client: &Client<HttpConnector, Full<Bytes>>, addr: SocketAddr, 
     send(client, req).await
 }
 
-/// Writes `raw` on a fresh connection and reads until the peer closes (or 5 s pass).
-/// Returns what was read and whether the peer closed the connection.
+/// Writes `raw` on a fresh connection and reads until the peer closes, or until it has been
+/// silent for a second (a kept-alive connection). Returns what was read and whether the peer
+/// closed the connection.
 pub async fn raw(addr: SocketAddr, raw: &[u8]) -> (String, bool) {
     let mut s = TcpStream::connect(addr).await.expect("connect");
     s.write_all(raw).await.expect("write");
     let mut out = Vec::new();
     let mut buf = [0u8; 8192];
     let closed = loop {
-        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+        match tokio::time::timeout(Duration::from_secs(1), s.read(&mut buf)).await {
             Ok(Ok(0)) => break true,
             Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
             Ok(Err(_)) => break true,
