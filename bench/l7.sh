@@ -1,0 +1,402 @@
+#!/usr/bin/env bash
+# L7 benchmark: rampart vs nginx, both as HTTP/1.1 reverse proxies in front of the same
+# backend nginx, measured in one run with wrk. See bench/README.md.
+#
+# Usage: bash bench/l7.sh [--dry-run-with-nginx]
+#
+# Environment:
+#   DURATION=10        seconds of each measured wrk run
+#   WARMUP=2           seconds of the warm-up wrk run before each measured one (0 = none)
+#   CONNECTIONS=64     wrk connections (-c); wrk always runs with -t1
+#   ROUNDS=1           measure every target this many times, interleaved; report the medians
+#   RAMPART_BIN=path   use this rampart binary instead of building one
+#   DIRECT=1           also measure the backend directly, for reference (0 = skip)
+#   KEEP_TMP=1         keep the temp dir (configs, logs, wrk outputs) after the run
+#
+# --dry-run-with-nginx puts a second nginx proxy in rampart's slot, to test this script before
+# rampart's L7 proxy exists. Its RESULT line carries an extra `subject=nginx-stand-in` field.
+#
+# Only 127.0.0.1 is ever contacted. Every process this script starts is stopped by its PID.
+set -euo pipefail
+
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+ROUNDS=${ROUNDS:-1}
+DIRECT=${DIRECT:-1}
+KEEP_TMP=${KEEP_TMP:-0}
+DRY_RUN=0
+
+for arg in "$@"; do
+    case $arg in
+        --dry-run-with-nginx) DRY_RUN=1 ;;
+        -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "l7.sh: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+for v in DURATION WARMUP CONNECTIONS ROUNDS; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || { echo "l7.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
+done
+((DURATION > 0 && ROUNDS > 0 && CONNECTIONS > 0)) || { echo "l7.sh: DURATION, ROUNDS and CONNECTIONS must be > 0" >&2; exit 2; }
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+die() {
+    echo "l7.sh: FAILED: $*" >&2
+    exit 1
+}
+log() { echo "==> $*" >&2; }
+
+# --- peers --------------------------------------------------------------------------------
+
+install_peers() {
+    local need=()
+    command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx)
+    command -v wrk >/dev/null 2>&1 || need+=(wrk)
+    command -v ss >/dev/null 2>&1 || need+=(iproute2)
+    ((${#need[@]} == 0)) && return 0
+    log "installing ${need[*]}"
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    # apt's chatter goes to stderr: stdout is the report.
+    if ! "${sudo[@]}" apt-get install -y "${need[@]}" >&2; then
+        log "apt-get install failed; running apt-get update and retrying"
+        "${sudo[@]}" apt-get update >&2
+        "${sudo[@]}" apt-get install -y "${need[@]}" >&2
+    fi
+}
+install_peers
+NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+[[ -x $NGINX ]] || die "nginx not found after install"
+command -v wrk >/dev/null || die "wrk not found after install"
+
+# --- rampart binary -------------------------------------------------------------------------
+
+SUBJECT=rampart
+if ((DRY_RUN)); then
+    SUBJECT=nginx-stand-in
+    RAMPART=
+    log "DRY RUN: a second nginx proxy stands in for rampart; the ratios say nothing about rampart"
+elif [[ -n ${RAMPART_BIN:-} ]]; then
+    RAMPART=$RAMPART_BIN
+    [[ -x $RAMPART ]] || die "RAMPART_BIN=$RAMPART is not an executable file"
+    log "using RAMPART_BIN=$RAMPART (not rebuilt)"
+else
+    log "building rampart (cargo build --release -p rampart)"
+    # Ask cargo where the binary went, so CARGO_TARGET_DIR and .cargo/config.toml are honoured.
+    build_json=$(cd "$ROOT" && cargo build --release -p rampart --bin rampart --message-format=json-render-diagnostics) \
+        || die "cargo build --release -p rampart failed"
+    RAMPART=$(printf '%s\n' "$build_json" | grep -o '"executable":"[^"]*/rampart"' | tail -n1 | sed 's/^"executable":"//; s/"$//' || true)
+    if [[ -z $RAMPART ]]; then
+        target_dir=${CARGO_TARGET_DIR:-target}
+        [[ $target_dir = /* ]] || target_dir=$ROOT/$target_dir
+        RAMPART=$target_dir/release/rampart
+    fi
+    [[ -x $RAMPART ]] || die "built rampart binary not found at $RAMPART"
+    log "rampart binary: $RAMPART"
+fi
+
+# --- temp dir, process bookkeeping, cleanup ------------------------------------------------
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rampart-l7.XXXXXX")
+# nginx workers may run as an unprivileged user: they must be able to read the docroot.
+chmod 755 "$TMP"
+PIDS=()
+
+cleanup() {
+    local rc=$?
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if ((KEEP_TMP)); then
+        echo "l7.sh: temp dir kept: $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- free ports -----------------------------------------------------------------------------
+
+# Below the kernel's ephemeral range (32768+ by default) so wrk's own sockets cannot collide.
+TAKEN=" "
+pick_port() { # varname
+    local used port
+    used=" $(ss -Htan 2>/dev/null | awk '{n=split($4,a,":"); print a[n]}' | sort -u | tr '\n' ' ') "
+    for _ in $(seq 200); do
+        port=$((20000 + RANDOM % 12000))
+        [[ $used == *" $port "* || $TAKEN == *" $port "* ]] && continue
+        TAKEN+="$port "
+        printf -v "$1" '%s' "$port"
+        return 0
+    done
+    die "no free port found in 20000-31999"
+}
+pick_port P_BACKEND
+pick_port P_NGINX
+pick_port P_SUBJECT
+pick_port P_ADMIN
+
+# --- configs --------------------------------------------------------------------------------
+
+mkdir -p "$TMP/www" "$TMP/backend" "$TMP/nginx" "$TMP/standin" "$TMP/out"
+head -c 16384 /dev/zero | tr '\0' 'x' >"$TMP/www/16k.bin"
+chmod -R a+rX "$TMP/www"
+
+# As perf-baseline's backend-nginx.conf.
+cat >"$TMP/backend/nginx.conf" <<EOF
+worker_processes 1;
+pid $TMP/backend/nginx.pid;
+error_log $TMP/backend/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    sendfile on; tcp_nopush on;
+    server {
+        listen 127.0.0.1:$P_BACKEND reuseport backlog=4096;
+        root $TMP/www;
+        location = / { default_type text/plain; return 200 "hello"; }
+        location / { }
+    }
+}
+EOF
+
+# As perf-baseline's nginx-proxy.conf (L7 part only).
+nginx_proxy_conf() { # dir port
+    cat <<EOF
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    upstream be { server 127.0.0.1:$P_BACKEND; keepalive 64; keepalive_requests 1000000; }
+    server {
+        listen 127.0.0.1:$2 backlog=4096;
+        location / {
+            proxy_pass http://be;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering on;
+        }
+    }
+}
+EOF
+}
+nginx_proxy_conf "$TMP/nginx" "$P_NGINX" >"$TMP/nginx/nginx.conf"
+
+cat >"$TMP/rampart.yaml" <<EOF
+admin: { address: "127.0.0.1:$P_ADMIN" }
+listeners:
+  - { name: web, address: "127.0.0.1:$P_SUBJECT", protocol: http }
+routes:
+  - paths: [ { path: /, path_type: Prefix, backend: origin } ]
+services:
+  - { name: origin, endpoints: ["127.0.0.1:$P_BACKEND"] }
+EOF
+
+# --- starting and probing -------------------------------------------------------------------
+
+# GET over bash's /dev/tcp (no curl needed); writes the raw response to $3.
+http_get() { # port path outfile
+    timeout 5 bash -c '
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$2" >&3
+        cat <&3' _ "$1" "$2" >"$3" 2>/dev/null
+}
+http_status() { head -n1 "$1" | awk '{print $2}'; }
+http_body_len() { # bytes after the blank line that ends the head
+    local head_len total
+    head_len=$(LC_ALL=C awk '{ n += length($0) + 1 } $0 == "\r" || $0 == "" { print n; exit }' "$1")
+    total=$(wc -c <"$1")
+    echo $((total - ${head_len:-$total}))
+}
+
+start_nginx() { # name dir
+    "$NGINX" -p "$2" -e "$2/error.log" -c "$2/nginx.conf" -g 'daemon off;' >"$2/stdout.log" 2>&1 &
+    PIDS+=($!)
+    eval "PID_$1=$!"
+}
+
+# Waits until port answers $path with status $want; fails loudly when pid dies or time is up.
+wait_ready() { # label pid port path want-status logfile
+    local label=$1 pid=$2 port=$3 path=$4 want=$5 logf=$6 resp="$TMP/out/probe"
+    for _ in $(seq 300); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            local code=0
+            wait "$pid" 2>/dev/null || code=$?
+            echo "---- $label log ($logf) ----" >&2
+            tail -n 40 "$logf" >&2 || true
+            die "$label exited (status $code) before answering on 127.0.0.1:$port"
+        fi
+        if http_get "$port" "$path" "$resp" && [[ $(http_status "$resp") == "$want" ]]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "---- $label log ($logf) ----" >&2
+    tail -n 40 "$logf" >&2 || true
+    die "$label did not answer $want on http://127.0.0.1:$port$path within 30 s"
+}
+
+# The proxy must return the backend's exact bodies, or its numbers mean nothing.
+check_bodies() { # label port
+    local resp="$TMP/out/check" st len
+    http_get "$2" / "$resp" || die "$1: GET / failed"
+    st=$(http_status "$resp")
+    [[ $st == 200 ]] || die "$1: GET / answered status '$st', want 200"
+    [[ $(tail -c 5 "$resp") == hello && $(http_body_len "$resp") == 5 ]] || die "$1: GET / body is not \"hello\""
+    http_get "$2" /16k.bin "$resp" || die "$1: GET /16k.bin failed"
+    st=$(http_status "$resp")
+    [[ $st == 200 ]] || die "$1: GET /16k.bin answered status '$st', want 200"
+    len=$(http_body_len "$resp")
+    [[ $len == 16384 ]] || die "$1: GET /16k.bin body is $len bytes, want 16384"
+}
+
+log "temp dir $TMP; ports: backend $P_BACKEND, nginx $P_NGINX, $SUBJECT $P_SUBJECT, admin $P_ADMIN"
+
+start_nginx backend "$TMP/backend"
+wait_ready backend "$PID_backend" "$P_BACKEND" / 200 "$TMP/backend/error.log"
+check_bodies backend "$P_BACKEND"
+
+start_nginx nginx "$TMP/nginx"
+wait_ready nginx "$PID_nginx" "$P_NGINX" / 200 "$TMP/nginx/error.log"
+check_bodies nginx "$P_NGINX"
+
+if ((DRY_RUN)); then
+    nginx_proxy_conf "$TMP/standin" "$P_SUBJECT" >"$TMP/standin/nginx.conf"
+    start_nginx standin "$TMP/standin"
+    wait_ready "$SUBJECT" "$PID_standin" "$P_SUBJECT" / 200 "$TMP/standin/error.log"
+else
+    "$RAMPART" check "$TMP/rampart.yaml" >"$TMP/rampart-check.log" 2>&1 || {
+        cat "$TMP/rampart-check.log" >&2
+        die "'rampart check' rejected the bench config ($TMP/rampart.yaml)"
+    }
+    "$RAMPART" proxy --config "$TMP/rampart.yaml" --threads 1 >"$TMP/rampart.log" 2>&1 &
+    PIDS+=($!)
+    PID_rampart=$!
+    wait_ready "rampart (admin /healthz)" "$PID_rampart" "$P_ADMIN" /healthz 200 "$TMP/rampart.log"
+    wait_ready rampart "$PID_rampart" "$P_SUBJECT" / 200 "$TMP/rampart.log"
+fi
+check_bodies "$SUBJECT" "$P_SUBJECT"
+
+# --- measuring ------------------------------------------------------------------------------
+
+# Latency as wrk prints it (850.00us, 1.20ms, 1.01s, 2.00m) -> milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (match(v, /^[0-9.]+/) == 0) { print "nan"; exit }
+        n = substr(v, 1, RLENGTH); u = substr(v, RLENGTH + 1)
+        if (u == "us") f = 0.001; else if (u == "ms") f = 1; else if (u == "s") f = 1000;
+        else if (u == "m") f = 60000; else if (u == "h") f = 3600000; else { print "nan"; exit }
+        printf "%.3f", n * f }'
+}
+
+# Runs wrk; sets RPS, P50, P99 (ms). Fails on non-2xx answers, an empty run, or >1% socket errors.
+measure() { # label port path
+    local label=$1 url="http://127.0.0.1:$2$3" out="$TMP/out/$1-${3//\//_}.txt"
+    if ((WARMUP > 0)); then
+        wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || die "$label: warm-up wrk run failed"
+    fi
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || {
+        cat "$out" >&2
+        die "$label: wrk failed on $url"
+    }
+    local reqs errs non2xx
+    RPS=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    P50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+    P99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+    reqs=$(awk '/ requests in / {print $1}' "$out")
+    errs=$(awk '/Socket errors:/ { s = 0; for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s }' "$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+    if [[ -z $RPS || -z $reqs || $P50 == nan || $P99 == nan || -z $P50 || -z $P99 ]]; then
+        cat "$out" >&2
+        die "$label: could not parse wrk output for $url"
+    fi
+    ((reqs > 0)) || { cat "$out" >&2; die "$label: no request completed on $url"; }
+    [[ -z $non2xx ]] || { cat "$out" >&2; die "$label: $non2xx non-2xx/3xx answers on $url"; }
+    if [[ -n $errs ]] && ((errs > 0)); then
+        if ((errs * 100 > reqs)); then
+            cat "$out" >&2
+            die "$label: $errs socket errors for $reqs requests on $url"
+        fi
+        log "warning: $label: $errs socket errors for $reqs requests on $url"
+    fi
+    # The proxy under test must still be the process we started.
+    case $label in
+        rampart) kill -0 "$PID_rampart" 2>/dev/null || die "rampart died during the run (log: $TMP/rampart.log)" ;;
+    esac
+}
+
+declare -A R
+targets=(nginx "$SUBJECT")
+((DIRECT)) && targets=(backend "${targets[@]}")
+port_of() {
+    case $1 in
+        backend) echo "$P_BACKEND" ;;
+        nginx) echo "$P_NGINX" ;;
+        *) echo "$P_SUBJECT" ;;
+    esac
+}
+
+# Median of whitespace-separated numbers.
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+log "wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency (warm-up ${WARMUP}s each), $ROUNDS round(s)"
+for round in $(seq "$ROUNDS"); do
+    for size in small 16k; do
+        path=/
+        [[ $size == 16k ]] && path=/16k.bin
+        for t in "${targets[@]}"; do
+            log "round $round/$ROUNDS: $t $size ($path)"
+            measure "$t" "$(port_of "$t")" "$path"
+            R[$t,$size,rps]+="$RPS "
+            R[$t,$size,p50]+="$P50 "
+            R[$t,$size,p99]+="$P99 "
+        done
+    done
+done
+for key in "${!R[@]}"; do
+    R[$key]=$(median "${R[$key]}")
+done
+
+# --- report ---------------------------------------------------------------------------------
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "nan"; else printf "%.2f", a / b }'; }
+
+echo
+echo "L7 proxy benchmark: wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency, 127.0.0.1, 1 worker/thread each"
+((ROUNDS > 1)) && echo "(medians of $ROUNDS interleaved rounds)"
+printf '%-16s %-6s %12s %10s %10s\n' target body req/s p50_ms p99_ms
+for size in small 16k; do
+    for t in "${targets[@]}"; do
+        printf '%-16s %-6s %12s %10s %10s\n' "$t" "$size" "${R[$t,$size,rps]}" "${R[$t,$size,p50]}" "${R[$t,$size,p99]}"
+    done
+done
+echo
+rs=$(ratio "${R[$SUBJECT,small,rps]}" "${R[nginx,small,rps]}")
+rk=$(ratio "${R[$SUBJECT,16k,rps]}" "${R[nginx,16k,rps]}")
+ps=$(ratio "${R[$SUBJECT,small,p99]}" "${R[nginx,small,p99]}")
+pk=$(ratio "${R[$SUBJECT,16k,p99]}" "${R[nginx,16k,p99]}")
+echo "$SUBJECT / nginx: req/s small $rs, 16k $rk (higher is better); p99 small $ps, 16k $pk (lower is better)"
+extra=
+if ((DRY_RUN)); then
+    echo "DRY RUN: '$SUBJECT' is a second nginx, not rampart."
+    extra=" subject=nginx-stand-in"
+fi
+echo "RESULT rps_ratio_vs_nginx_small=$rs rps_ratio_vs_nginx_16k=$rk p99_ratio_vs_nginx_small=$ps p99_ratio_vs_nginx_16k=$pk$extra"
