@@ -203,7 +203,7 @@ nginx_proxy_conf "$TMP/nginx" "$P_NGINX" >"$TMP/nginx/nginx.conf"
 cat >"$TMP/rampart.yaml" <<EOF
 admin: { address: "127.0.0.1:$P_ADMIN" }
 listeners:
-  - { name: web, address: "127.0.0.1:$P_SUBJECT", protocol: http }
+  - { name: web, address: "127.0.0.1:$P_SUBJECT", protocol: http, access_log: false }
 routes:
   - paths: [ { path: /, path_type: Prefix, backend: origin } ]
 services:

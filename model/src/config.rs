@@ -363,7 +363,9 @@ impl<'de> Deserialize<'de> for Endpoint {
                 f.write_str("\"ip:port\" or {address, weight}")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Endpoint, E> {
-                s.parse().map(Endpoint::new).map_err(|_| E::custom(format!("invalid endpoint address {s:?}: expected ip:port")))
+                s.parse()
+                    .map(Endpoint::new)
+                    .map_err(|_| E::custom(format!("invalid endpoint address {s:?}: expected ip:port")))
             }
             fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Endpoint, A::Error> {
                 let f = Full::deserialize(de::value::MapAccessDeserializer::new(m))?;
@@ -512,7 +514,10 @@ impl Outlier {
 
 impl Default for Outlier {
     fn default() -> Self {
-        Self { consecutive_failures: Self::default_consecutive_failures(), ejection_time: Self::default_ejection_time() }
+        Self {
+            consecutive_failures: Self::default_consecutive_failures(),
+            ejection_time: Self::default_ejection_time(),
+        }
     }
 }
 

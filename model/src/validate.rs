@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use crate::{Certificate, Config, DirectResponse, PathType, Policy, Protocol, HashOn, Target};
+use crate::{Certificate, Config, DirectResponse, HashOn, PathType, Policy, Protocol, Target};
 
 /// One problem found in a config, at a path such as `routes[3].paths[0].backend`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,13 +137,20 @@ pub fn validate(config: &Config) -> Result<(), Problems> {
                 p.push(format!("{pat}.path"), format!("must start with '/': {:?}", rp.path));
             }
             if rp.path.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'?' || b == b'#') {
-                p.push(format!("{pat}.path"), format!("must not contain spaces, control characters, '?' or '#': {:?}", rp.path));
+                p.push(
+                    format!("{pat}.path"),
+                    format!("must not contain spaces, control characters, '?' or '#': {:?}", rp.path),
+                );
             }
             check_target(&mut p, &pat, &rp.target(), &services);
             let kind = if rp.path_type == PathType::Exact { "Exact" } else { "Prefix" };
-            let key = (r.host.clone().unwrap_or_default().to_ascii_lowercase(), rp.path.clone(), kind, r.listeners.clone());
+            let key =
+                (r.host.clone().unwrap_or_default().to_ascii_lowercase(), rp.path.clone(), kind, r.listeners.clone());
             if let Some(prev) = seen_rules.insert(key, pat.clone()) {
-                p.push(format!("{pat}.path"), format!("{kind} path {:?} for this host is already routed by {prev}", rp.path));
+                p.push(
+                    format!("{pat}.path"),
+                    format!("{kind} path {:?} for this host is already routed by {prev}", rp.path),
+                );
             }
         }
     }

@@ -170,10 +170,8 @@ impl Proxy {
         // Bind everything new before changing anything.
         let mut bound = Vec::new();
         for (index, l) in config.listeners.iter().enumerate() {
-            let keep = running
-                .listeners
-                .get(&l.name)
-                .is_some_and(|r| r.configured == l.address && r.protocol == l.protocol);
+            let keep =
+                running.listeners.get(&l.name).is_some_and(|r| r.configured == l.address && r.protocol == l.protocol);
             if keep {
                 continue;
             }

@@ -148,7 +148,12 @@ impl Metrics {
         out.push_str("# HELP rampart_upstream_errors_total Failed upstream exchanges by service.\n");
         out.push_str("# TYPE rampart_upstream_errors_total counter\n");
         for (name, s) in services.iter() {
-            let _ = writeln!(out, "rampart_upstream_errors_total{{service=\"{}\"}} {}", escape(name), g(&s.upstream_errors));
+            let _ = writeln!(
+                out,
+                "rampart_upstream_errors_total{{service=\"{}\"}} {}",
+                escape(name),
+                g(&s.upstream_errors)
+            );
         }
         out.push_str("# HELP rampart_upstream_retries_total Retries on another endpoint after a connect failure.\n");
         out.push_str("# TYPE rampart_upstream_retries_total counter\n");

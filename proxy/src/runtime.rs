@@ -15,7 +15,7 @@ use crate::endpoint::{EndpointState, Registry};
 use crate::health::CheckTarget;
 use crate::http::upstream::{EndpointPool, PoolRegistry};
 use crate::metrics::{Metrics, RouteStats, ServiceStats};
-use crate::route::{Rule, RouteTable};
+use crate::route::{RouteTable, Rule};
 
 /// Why a snapshot could not be compiled.
 #[derive(Debug, thiserror::Error)]
@@ -137,14 +137,14 @@ impl Runtime {
                 continue;
             }
             let tls = match (&l.tls, l.protocol) {
-                (Some(tls), Protocol::Https) => {
-                    Some(crate::tls::server_config(tls, l.http2).map_err(|source| CompileError::Tls { index, source })?)
-                }
+                (Some(tls), Protocol::Https) => Some(
+                    crate::tls::server_config(tls, l.http2).map_err(|source| CompileError::Tls { index, source })?,
+                ),
                 _ => None,
             };
             let mut rules = Vec::new();
             for (i, r) in config.routes.iter().enumerate() {
-                if !r.listeners.is_empty() && !r.listeners.iter().any(|n| *n == l.name) {
+                if !r.listeners.is_empty() && !r.listeners.contains(&l.name) {
                     continue;
                 }
                 let route_label = r.name.clone().unwrap_or_else(|| format!("routes[{i}]"));
@@ -157,7 +157,12 @@ impl Runtime {
                         &services,
                         metrics,
                     );
-                    rules.push(Rule { host: r.host.clone(), path: p.path.clone(), path_type: p.path_type, value: target });
+                    rules.push(Rule {
+                        host: r.host.clone(),
+                        path: p.path.clone(),
+                        path_type: p.path_type,
+                        value: target,
+                    });
                 }
             }
             let fallback = match &l.default_backend {

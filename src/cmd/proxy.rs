@@ -1,7 +1,7 @@
 //! `rampart proxy`: runs the L7 proxy, re-reads its config on SIGHUP and when the file
 //! changes, and shuts down gracefully on SIGTERM/SIGINT.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +97,7 @@ async fn watch_reloads(proxy: Arc<Proxy>, path: PathBuf, every: Duration) {
     }
 }
 
-async fn reload(proxy: &Proxy, path: &PathBuf, why: &str) {
+async fn reload(proxy: &Proxy, path: &Path, why: &str) {
     let snapshot = match model::load_file(path) {
         Ok(s) => s,
         Err(e) => {

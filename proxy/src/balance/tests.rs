@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use model::{Balance, HashAlgorithm, Policy};
 
-
 use super::*;
 use crate::endpoint::EndpointState;
 
@@ -440,7 +439,8 @@ fn hash_key_spreads_similar_keys() {
     assert!(c.iter().all(|&n| (850..=1150).contains(&n)), "high bits {c:?}");
     let mut c = [0usize; BUCKETS];
     for i in 0..KEYS {
-        c[(hash_key(format!("user-{i}").as_bytes()) % BUCKETS as u64) as usize] += 1; // low bits
+        c[(hash_key(format!("user-{i}").as_bytes()) % BUCKETS as u64) as usize] += 1;
+        // low bits
     }
     assert!(c.iter().all(|&n| (850..=1150).contains(&n)), "low bits {c:?}");
 }

@@ -57,9 +57,8 @@ impl Probe {
             Some(h) => h.clone(),
             None => address.to_string(),
         };
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: rampart-health\r\nConnection: close\r\n\r\n"
-        );
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: rampart-health\r\nConnection: close\r\n\r\n");
         Ok(Self { address, request: request.into_bytes().into_boxed_slice(), timeout: check.timeout.get() })
     }
 

@@ -136,10 +136,8 @@ fn status_lines() {
 async fn probe_sends_the_documented_request() {
     let b = Backend::start(200).await;
     assert_eq!(probe(b.addr).await.unwrap(), 200);
-    let want = format!(
-        "GET /healthz HTTP/1.1\r\nHost: {}\r\nUser-Agent: rampart-health\r\nConnection: close\r\n\r\n",
-        b.addr
-    );
+    let want =
+        format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nUser-Agent: rampart-health\r\nConnection: close\r\n\r\n", b.addr);
     assert_eq!(*b.last_request.lock().unwrap(), want);
 
     let mut c = check(50);

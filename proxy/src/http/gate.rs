@@ -65,9 +65,7 @@ pub struct GateConfig {
 
 impl Default for GateConfig {
     fn default() -> Self {
-        GateConfig {
-            max_head_bytes: DEFAULT_MAX_HEAD_BYTES,
-        }
+        GateConfig { max_head_bytes: DEFAULT_MAX_HEAD_BYTES }
     }
 }
 
@@ -155,11 +153,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Gate<IO> {
         self.ready = len;
         self.scan = HeadScan::default();
         self.awaits_response = head.upgrade || head.connect;
-        let exchange = Exchange {
-            head_method: head.head_method,
-            connect: head.connect,
-            awaits: self.awaits_response,
-        };
+        let exchange = Exchange { head_method: head.head_method, connect: head.connect, awaits: self.awaits_response };
         if let Some(outcome) = self.responses.push(exchange) {
             self.on_outcome(outcome);
         }

@@ -31,6 +31,8 @@ pub struct ConnContext {
     pub client: SocketAddr,
     /// `http` or `https`.
     pub proto: &'static str,
+    /// Byte and request activity, for the idle timeout.
+    pub activity: Arc<crate::http::io::Activity>,
 }
 
 /// Where a proxied request went, for the access log.
@@ -42,6 +44,7 @@ struct Outcome {
 /// Handles one request; never fails (errors become responses).
 pub async fn handle(ctx: Arc<ConnContext>, req: Request<Incoming>) -> Result<Response<ProxyBody>, Infallible> {
     let start = Instant::now();
+    let _in_flight = ctx.activity.request();
     let rt = ctx.shared.runtime.load_full();
     let Some(listener) = rt.listeners.get(&ctx.listener) else {
         let e = ProxyError::ListenerGone(ctx.listener.clone());
@@ -146,8 +149,7 @@ async fn proxy(
 
     // Build the upstream request head.
     let downstream_version = req.version();
-    let upgrade =
-        if downstream_version == Version::HTTP_11 { headers::upgrade_protocol(req.headers()) } else { None };
+    let upgrade = if downstream_version == Version::HTTP_11 { headers::upgrade_protocol(req.headers()) } else { None };
     let on_downstream_upgrade = upgrade.as_ref().map(|_| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
     let host = match parts.headers.get(header::HOST) {
@@ -267,7 +269,10 @@ async fn proxy(
                 if let Some(p) = proto {
                     parts.headers.insert(header::UPGRADE, p);
                 }
-                return (Response::from_parts(parts, ProxyBody::empty()), Outcome { upstream: Some(addr), error: None });
+                return (
+                    Response::from_parts(parts, ProxyBody::empty()),
+                    Outcome { upstream: Some(addr), error: None },
+                );
             }
         }
 

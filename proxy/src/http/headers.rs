@@ -69,13 +69,19 @@ pub fn upgrade_protocol(headers: &HeaderMap) -> Option<HeaderValue> {
 
 /// Sets `X-Forwarded-For` (appending the client), `-Proto` and `-Host`, and makes sure the
 /// request has an `X-Request-Id`. Returns the request id.
-pub fn add_forwarding(headers: &mut HeaderMap, client: IpAddr, proto: &'static str, host: Option<&HeaderValue>) -> HeaderValue {
+pub fn add_forwarding(
+    headers: &mut HeaderMap,
+    client: IpAddr,
+    proto: &'static str,
+    host: Option<&HeaderValue>,
+) -> HeaderValue {
     let ip = client.to_string();
     let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(prev) if !prev.trim().is_empty() => {
             // Several XFF headers are one list; fold them.
             let all: Vec<&str> = headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect();
-            HeaderValue::from_str(&format!("{}, {ip}", all.join(", "))).unwrap_or_else(|_| HeaderValue::from_str(&ip).unwrap())
+            HeaderValue::from_str(&format!("{}, {ip}", all.join(", ")))
+                .unwrap_or_else(|_| HeaderValue::from_str(&ip).unwrap())
         }
         _ => HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown")),
     };

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::http::gate::{Gate, GateConfig};
 use crate::http::handler::{handle, ConnContext};
-use crate::http::io::Rewind;
+use crate::http::io::{idle_for, Activity, Rewind, Watched};
 use crate::Shared;
 
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -59,6 +59,8 @@ async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<
     let header_timeout = lr.config.timeouts.request_header.get();
     let settings = ConnSettings { header_timeout, idle: lr.config.timeouts.idle.get(), http2: lr.config.http2 };
     let shutdown = shared.shutdown.subscribe();
+    let activity = Activity::new();
+    let stream = Watched::new(stream, activity.clone());
 
     if let Some(tls) = &lr.tls {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.clone());
@@ -74,7 +76,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<
             }
         };
         let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
-        let ctx = Arc::new(ConnContext { shared, listener: name, client: peer, proto: "https" });
+        let ctx = Arc::new(ConnContext { shared, listener: name, client: peer, proto: "https", activity });
         if h2 {
             serve_h2(tls_stream, ctx, settings, shutdown).await;
         } else {
@@ -85,7 +87,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<
 
     let mut stream = stream;
     let Some(prefix) = sniff(&mut stream, header_timeout).await else { return };
-    let ctx = Arc::new(ConnContext { shared, listener: name, client: peer, proto: "http" });
+    let ctx = Arc::new(ConnContext { shared, listener: name, client: peer, proto: "http", activity });
     if settings.http2 && prefix.len() >= H2_PREFACE.len() && prefix.starts_with(H2_PREFACE) {
         serve_h2(Rewind::new(prefix, stream), ctx, settings, shutdown).await;
     } else {
@@ -94,7 +96,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<
 }
 
 /// Reads until the first bytes tell HTTP/2 prior knowledge from HTTP/1; None on EOF/timeout.
-async fn sniff(stream: &mut TcpStream, limit: Duration) -> Option<Bytes> {
+async fn sniff(stream: &mut Watched<TcpStream>, limit: Duration) -> Option<Bytes> {
     let mut buf = BytesMut::with_capacity(4096);
     let read = async {
         loop {
@@ -117,9 +119,7 @@ async fn sniff(stream: &mut TcpStream, limit: Duration) -> Option<Bytes> {
 #[derive(Clone, Copy)]
 struct ConnSettings {
     header_timeout: Duration,
-    #[allow(dead_code)]
     idle: Duration,
-    #[allow(dead_code)]
     http2: bool,
 }
 
@@ -127,6 +127,7 @@ async fn serve_h1<IO>(io: IO, ctx: Arc<ConnContext>, settings: ConnSettings, mut
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let activity = ctx.activity.clone();
     let svc = service_fn(move |req| handle(ctx.clone(), req));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -143,6 +144,7 @@ where
             return;
         }
         _ = crate::stopped(&mut shutdown) => {}
+        _ = idle_for(&activity, settings.idle) => tracing::debug!("closing idle connection"),
     }
     conn.as_mut().graceful_shutdown();
     if let Err(e) = conn.await {
@@ -154,6 +156,7 @@ async fn serve_h2<IO>(io: IO, ctx: Arc<ConnContext>, settings: ConnSettings, mut
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let activity = ctx.activity.clone();
     let svc = service_fn(move |req| handle(ctx.clone(), req));
     let conn = http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
@@ -169,6 +172,7 @@ where
             return;
         }
         _ = crate::stopped(&mut shutdown) => {}
+        _ = idle_for(&activity, settings.idle) => tracing::debug!("closing idle connection"),
     }
     conn.as_mut().graceful_shutdown();
     if let Err(e) = conn.await {

@@ -176,7 +176,8 @@ fn exact_wildcard_any_host_precedence() {
 
 #[test]
 fn wildcard_matches_exactly_one_label() {
-    let table = RouteTable::new(vec![rule(Some("*.example.com"), "/", Prefix, "wildcard"), rule(None, "/", Prefix, "any")]);
+    let table =
+        RouteTable::new(vec![rule(Some("*.example.com"), "/", Prefix, "wildcard"), rule(None, "/", Prefix, "any")]);
     check(
         &table,
         &[
@@ -287,10 +288,8 @@ fn percent_encoded_paths_compared_raw() {
 
 #[test]
 fn no_match_returns_none() {
-    let table = RouteTable::new(vec![
-        rule(Some("foo.example.com"), "/api", Exact, "api"),
-        rule(None, "/only", Prefix, "only"),
-    ]);
+    let table =
+        RouteTable::new(vec![rule(Some("foo.example.com"), "/api", Exact, "api"), rule(None, "/only", Prefix, "only")]);
     check(
         &table,
         &[

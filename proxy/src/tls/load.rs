@@ -108,9 +108,11 @@ fn configured_names(entry: Entry, names: &[String]) -> Result<Vec<String>, TlsEr
         .iter()
         .enumerate()
         .map(|(position, name)| {
-            normalize(name)
-                .filter(|n| model::validate::check_host(n).is_ok())
-                .ok_or_else(|| TlsError::ServerName { at: entry, position, name: name.clone() })
+            normalize(name).filter(|n| model::validate::check_host(n).is_ok()).ok_or_else(|| TlsError::ServerName {
+                at: entry,
+                position,
+                name: name.clone(),
+            })
         })
         .collect()
 }

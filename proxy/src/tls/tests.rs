@@ -153,7 +153,10 @@ fn error_garbage_key() {
     let leaf = ca.issue(&["a.example.com"]);
     let garbage = pem("PRIVATE KEY", b"not a key at all".to_vec());
     let msg = error(vec![inline(&leaf.cert_pem, &garbage)]);
-    assert_eq!(msg, "certificates[0].key_pem: unusable private key: failed to parse private key as RSA, ECDSA, or EdDSA");
+    assert_eq!(
+        msg,
+        "certificates[0].key_pem: unusable private key: failed to parse private key as RSA, ECDSA, or EdDSA"
+    );
     let bad_base64 = "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n";
     let msg = error(vec![inline(&leaf.cert_pem, bad_base64)]);
     assert!(msg.starts_with("certificates[0].key_pem: malformed PEM: "), "{msg}");

@@ -91,8 +91,9 @@ async fn least_request_avoids_the_busy_endpoint() {
 async fn consistent_hash_on_header_and_cookie_is_sticky() {
     for (hash_on, algorithm) in [("header", "maglev"), ("cookie", "ring")] {
         let b = backends(4).await;
-        let extra =
-            format!("    balance: {{ policy: consistent_hash, hash_on: {hash_on}, hash_key: user, algorithm: {algorithm} }}");
+        let extra = format!(
+            "    balance: {{ policy: consistent_hash, hash_on: {hash_on}, hash_key: user, algorithm: {algorithm} }}"
+        );
         let p = harness::start(&config(&b, &extra)).await;
         let web = addr(&p, "web").await;
         let c = client();
@@ -142,7 +143,11 @@ async fn killed_endpoint_is_ejected_and_readmitted() {
     let m = harness::metrics(&p).await;
     let label = format!("rampart_endpoint_healthy{{service=\"svc\",endpoint=\"{dead_addr}\",state=\"ejected\"}}");
     assert_eq!(harness::metric(&m, &label), Some(0.0), "{m}");
-    assert!(harness::metric(&m, &format!("rampart_endpoint_ejections_total{{service=\"svc\",endpoint=\"{dead_addr}\"}}")).unwrap() >= 1.0);
+    assert!(
+        harness::metric(&m, &format!("rampart_endpoint_ejections_total{{service=\"svc\",endpoint=\"{dead_addr}\"}}"))
+            .unwrap()
+            >= 1.0
+    );
     let retries_before = harness::metric(&m, "rampart_upstream_retries_total{service=\"svc\"}").unwrap();
     // While ejected, b1 is not even tried: no more retries.
     for _ in 0..6 {

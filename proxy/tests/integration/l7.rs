@@ -214,7 +214,8 @@ services: [ {{ name: a, endpoints: ["{}"] }} ]
     // Chunked (no Content-Length): refused once the limit is crossed.
     let (resp, closed) = raw(
         web,
-        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n".iter()
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n"
+            .iter()
             .copied()
             .chain(vec![b'y'; 1000])
             .chain(b"\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n".iter().copied())
@@ -224,7 +225,10 @@ services: [ {{ name: a, endpoints: ["{}"] }} ]
     .await;
     assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
     assert!(closed);
-    assert!(a.received().iter().all(|r| r.uri != "/echo" || r.body.len() <= 1000), "over-limit body reached the origin");
+    assert!(
+        a.received().iter().all(|r| r.uri != "/echo" || r.body.len() <= 1000),
+        "over-limit body reached the origin"
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,5 @@
 //! TLS termination over loopback: SNI picks the certificate, ALPN follows `http2`.
 
-
-
 use std::sync::Arc;
 
 use crate::support::tls::{handshake, listener_tls, serve, Ca, Leaf};

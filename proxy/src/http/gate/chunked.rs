@@ -43,14 +43,7 @@ enum State {
 
 impl ChunkedDecoder {
     pub(super) fn new(max_trailer_bytes: usize) -> Self {
-        ChunkedDecoder {
-            state: State::Size,
-            size: 0,
-            digits: 0,
-            line: Vec::new(),
-            trailer_bytes: 0,
-            max_trailer_bytes,
-        }
+        ChunkedDecoder { state: State::Size, size: 0, digits: 0, line: Vec::new(), trailer_bytes: 0, max_trailer_bytes }
     }
 
     /// The last chunk and the trailer section have been read.

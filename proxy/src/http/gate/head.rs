@@ -128,12 +128,7 @@ pub(super) fn validate(head: &[u8], leading: usize) -> Result<RequestHead, Viola
     if hosts == 0 && !http10 {
         return Err(Violation::MissingHost);
     }
-    Ok(RequestHead {
-        framing,
-        head_method: method == b"HEAD",
-        connect: method == b"CONNECT",
-        upgrade,
-    })
+    Ok(RequestHead { framing, head_method: method == b"HEAD", connect: method == b"CONNECT", upgrade })
 }
 
 /// Splits `method SP request-target SP HTTP-version`; returns the method and whether it is HTTP/1.0.
@@ -197,9 +192,7 @@ fn parse_content_length(value: &[u8]) -> Result<u64, Violation> {
         return Err(Violation::InvalidContentLength);
     }
     value.iter().try_fold(0u64, |n, &d| {
-        n.checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(d - b'0')))
-            .ok_or(Violation::ContentLengthOverflow)
+        n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d - b'0'))).ok_or(Violation::ContentLengthOverflow)
     })
 }
 

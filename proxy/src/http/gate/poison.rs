@@ -32,10 +32,7 @@ pub(super) struct Poison {
 impl Poison {
     /// Poison for a rejected head answered with `status` (431, otherwise 400).
     pub(super) fn for_status(status: u16) -> Self {
-        Poison {
-            too_large: status == 431,
-            pos: 0,
-        }
+        Poison { too_large: status == 431, pos: 0 }
     }
 
     /// Copies the next poison bytes into `buf`; returns false once all have been handed out.

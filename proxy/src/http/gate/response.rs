@@ -50,10 +50,7 @@ enum State {
 
 impl ResponseTracker {
     pub(super) fn new() -> Self {
-        ResponseTracker {
-            state: State::Head(Vec::new()),
-            exchanges: VecDeque::new(),
-        }
+        ResponseTracker { state: State::Head(Vec::new()), exchanges: VecDeque::new() }
     }
 
     /// Records a request released to hyper; answers at once if responses are no longer tracked.
@@ -151,7 +148,10 @@ impl ResponseTracker {
             let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
             if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 coded = true;
-                chunked = value.rsplit(|&b| b == b',').next().is_some_and(|c| c.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+                chunked = value
+                    .rsplit(|&b| b == b',')
+                    .next()
+                    .is_some_and(|c| c.trim_ascii().eq_ignore_ascii_case(b"chunked"));
             } else if name.eq_ignore_ascii_case(b"content-length") {
                 length = std::str::from_utf8(value).ok().and_then(|v| v.parse::<u64>().ok());
             }

@@ -55,7 +55,10 @@ impl AsyncWrite for Trickle {
 }
 
 /// Reads the gate to EOF or error with reads of at most `read_size` bytes.
-async fn drain<IO: AsyncRead + AsyncWrite + Unpin>(gate: &mut Gate<IO>, read_size: usize) -> (Vec<u8>, Option<io::Error>) {
+async fn drain<IO: AsyncRead + AsyncWrite + Unpin>(
+    gate: &mut Gate<IO>,
+    read_size: usize,
+) -> (Vec<u8>, Option<io::Error>) {
     let mut out = Vec::new();
     let mut buf = vec![0; read_size];
     loop {
@@ -85,7 +88,10 @@ fn valid_inputs() -> Vec<(&'static str, Vec<u8>)> {
         ("get", GET.to_vec()),
         ("post content-length", POST.to_vec()),
         ("chunked with extensions and trailers", CHUNKED.to_vec()),
-        ("chunked without trailers", b"PUT / HTTP/1.1\r\nHost: a\r\ntransfer-encoding:  Chunked \r\n\r\n3\r\nabc\r\n0\r\n\r\n".to_vec()),
+        (
+            "chunked without trailers",
+            b"PUT / HTTP/1.1\r\nHost: a\r\ntransfer-encoding:  Chunked \r\n\r\n3\r\nabc\r\n0\r\n\r\n".to_vec(),
+        ),
         ("pipelined", [GET, POST, CHUNKED, GET, CHUNKED, POST].concat()),
         ("http/1.0 without host", b"GET / HTTP/1.0\r\n\r\n".to_vec()),
         ("leading empty lines", [b"\r\n\r\n".as_slice(), GET].concat()),
@@ -146,13 +152,21 @@ fn head_violations() -> Vec<(&'static str, &'static [u8], Violation)> {
         ("bare cr in value", b"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", BareCr),
         ("bare cr terminator", b"GET / HTTP/1.1\r\nHost: a\r\n\rX", BareCr),
         ("nul in value", b"GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", InvalidHeaderValue),
-        ("vertical tab after chunked", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\x0b\r\n\r\n", InvalidHeaderValue),
+        (
+            "vertical tab after chunked",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\x0b\r\n\r\n",
+            InvalidHeaderValue,
+        ),
         ("del in value", b"GET / HTTP/1.1\r\nHost: a\r\nX: \x7f\r\n\r\n", InvalidHeaderValue),
         ("nul in target", b"GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n", InvalidTarget),
         ("non-ascii target", b"GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", InvalidTarget),
         ("obs-fold", b"GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n", ObsFold),
         ("obs-fold tab", b"GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n\tc\r\n\r\n", ObsFold),
-        ("space before colon", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n", WhitespaceBeforeColon),
+        (
+            "space before colon",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n",
+            WhitespaceBeforeColon,
+        ),
         ("tab before colon", b"GET / HTTP/1.1\r\nHost\t: a\r\n\r\n", WhitespaceBeforeColon),
         ("empty header name", b"GET / HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n", EmptyHeaderName),
         ("invalid header name", b"GET / HTTP/1.1\r\nHost: a\r\nX(y: b\r\n\r\n", InvalidHeaderName),
@@ -164,22 +178,62 @@ fn head_violations() -> Vec<(&'static str, &'static [u8], Violation)> {
         ("http/1.2", b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", UnsupportedVersion),
         ("http/2.0", b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", UnsupportedVersion),
         ("lowercase version", b"GET / http/1.1\r\nHost: a\r\n\r\n", UnsupportedVersion),
-        ("cl then te", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", ContentLengthWithTransferEncoding),
-        ("te then cl", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n", ContentLengthWithTransferEncoding),
-        ("identical cl", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", DuplicateContentLength),
-        ("different cl", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\ncontent-length: 6\r\n\r\nhello", DuplicateContentLength),
+        (
+            "cl then te",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            ContentLengthWithTransferEncoding,
+        ),
+        (
+            "te then cl",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
+            ContentLengthWithTransferEncoding,
+        ),
+        (
+            "identical cl",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+            DuplicateContentLength,
+        ),
+        (
+            "different cl",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\ncontent-length: 6\r\n\r\nhello",
+            DuplicateContentLength,
+        ),
         ("cl list", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nhello", DuplicateContentLength),
         ("cl plus", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello", InvalidContentLength),
         ("cl minus", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", InvalidContentLength),
         ("cl empty", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", InvalidContentLength),
         ("cl hex", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x5\r\n\r\n", InvalidContentLength),
         ("cl inner space", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n", InvalidContentLength),
-        ("cl overflow", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551616\r\n\r\n", ContentLengthOverflow),
-        ("two te", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", DuplicateTransferEncoding),
-        ("te chunked chunked", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", UnsupportedTransferEncoding),
-        ("te gzip chunked", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", UnsupportedTransferEncoding),
-        ("te xchunked", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", UnsupportedTransferEncoding),
-        ("te identity", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", UnsupportedTransferEncoding),
+        (
+            "cl overflow",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551616\r\n\r\n",
+            ContentLengthOverflow,
+        ),
+        (
+            "two te",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            DuplicateTransferEncoding,
+        ),
+        (
+            "te chunked chunked",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+            UnsupportedTransferEncoding,
+        ),
+        (
+            "te gzip chunked",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            UnsupportedTransferEncoding,
+        ),
+        (
+            "te xchunked",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n",
+            UnsupportedTransferEncoding,
+        ),
+        (
+            "te identity",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
+            UnsupportedTransferEncoding,
+        ),
         ("te http/1.0", b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", TransferEncodingHttp10),
         ("missing host", b"GET / HTTP/1.1\r\n\r\n", MissingHost),
         ("duplicate host", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", DuplicateHost),
@@ -282,7 +336,12 @@ async fn chunked_body_violations_fail_the_read() {
 #[tokio::test]
 async fn trailers_larger_than_the_limit_fail() {
     let config = GateConfig { max_head_bytes: 64 };
-    let input = [b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: ".as_slice(), &[b'a'; 100], b"\r\n\r\n"].concat();
+    let input = [
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: ".as_slice(),
+        &[b'a'; 100],
+        b"\r\n\r\n",
+    ]
+    .concat();
     let mut gate = Gate::new(Trickle::new(&input, 8192), Bytes::new(), config);
     let err = drain(&mut gate, 8192).await.1.expect("error");
     assert_eq!(err.get_ref().and_then(|e| e.downcast_ref::<Violation>()), Some(&Violation::TrailersTooLarge));
@@ -348,7 +407,9 @@ async fn responses_to_earlier_requests_are_skipped_in_order() {
     }
     assert!(gate.read(&mut buf).now_or_never().is_none());
     // The body of the first response looks like a 101; the HEAD response has a length but no body.
-    gate.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 39\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n\r\n...").await.unwrap();
+    gate.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 39\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n\r\n...")
+        .await
+        .unwrap();
     gate.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n").await.unwrap();
     gate.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").await.unwrap();
     assert!(!gate.is_passthrough());

@@ -14,9 +14,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -97,7 +95,11 @@ impl Ca {
     }
 
     /// As [`Ca::client_config`], offering only `versions` (`&[&rustls::version::TLS12]`).
-    pub fn client_config_versions(&self, alpn: &[&str], versions: &[&'static SupportedProtocolVersion]) -> ClientConfig {
+    pub fn client_config_versions(
+        &self,
+        alpn: &[&str],
+        versions: &[&'static SupportedProtocolVersion],
+    ) -> ClientConfig {
         let mut config = ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(versions)
             .expect("ring supports TLS 1.2 and 1.3")
@@ -111,9 +113,8 @@ impl Ca {
     /// so a test can see which certificate a server picks for an unknown name or without SNI.
     pub fn client_config_any_name(&self, alpn: &[&str]) -> ClientConfig {
         let mut config = self.client_config(alpn);
-        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(self.roots()), provider())
-            .build()
-            .expect("verifier");
+        let inner =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(self.roots()), provider()).build().expect("verifier");
         config.dangerous().set_certificate_verifier(Arc::new(AnyName { inner }));
         config
     }
