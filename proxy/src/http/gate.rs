@@ -202,12 +202,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Gate<IO> {
 
     /// Reads more of a head into `buf`; returns how many bytes arrived (0 at EOF).
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        // Read into spare capacity without zeroing it first: this runs on every poll of an
+        // idle keep-alive connection.
+        self.buf.reserve(HEAD_READ_CHUNK);
         let len = self.buf.len();
-        self.buf.resize(len + HEAD_READ_CHUNK, 0);
-        let mut read = ReadBuf::new(&mut self.buf[len..]);
+        let mut read = ReadBuf::uninit(self.buf.spare_capacity_mut());
         let result = Pin::new(&mut self.io).poll_read(cx, &mut read);
         let n = read.filled().len();
-        self.buf.truncate(len + n);
+        // SAFETY: `ReadBuf` guarantees its first `filled().len()` bytes were initialized by the
+        // reader, and they are the first bytes of `buf`'s spare capacity.
+        unsafe { self.buf.set_len(len + n) };
         ready!(result)?;
         Poll::Ready(Ok(n))
     }

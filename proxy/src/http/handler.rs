@@ -29,6 +29,8 @@ pub struct ConnContext {
     pub listener: Arc<str>,
     /// Client address.
     pub client: SocketAddr,
+    /// The client's IP as a header value, made once per connection.
+    pub client_ip: HeaderValue,
     /// `http` or `https`.
     pub proto: &'static str,
     /// Byte and request activity, for the idle timeout.
@@ -50,11 +52,11 @@ pub async fn handle(ctx: Arc<ConnContext>, req: Request<Incoming>) -> Result<Res
         let e = ProxyError::ListenerGone(ctx.listener.clone());
         return Ok(error_response(&e));
     };
-    let host = request_host(&req).unwrap_or_default();
-    let target = listener.routes.lookup(&host, req.uri().path()).unwrap_or(&listener.fallback).clone();
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    let version = req.version();
+    let target = listener.routes.lookup(request_host(&req), req.uri().path()).unwrap_or(&listener.fallback).clone();
+    let log = listener
+        .config
+        .access_log
+        .then(|| (req.method().clone(), req.uri().clone(), req.version(), request_host(&req).to_owned()));
 
     let (resp, outcome) = match &target.action {
         Action::Respond(d) => (direct(d), Outcome { upstream: None, error: None }),
@@ -62,7 +64,7 @@ pub async fn handle(ctx: Arc<ConnContext>, req: Request<Incoming>) -> Result<Res
     };
     let status = resp.status();
     target.stats.record(status.as_u16());
-    if listener.config.access_log {
+    if let Some((method, uri, version, host)) = log {
         let service = match &target.action {
             Action::Backend(s) => &*s.name,
             Action::Respond(_) => "",
@@ -88,12 +90,12 @@ pub async fn handle(ctx: Arc<ConnContext>, req: Request<Incoming>) -> Result<Res
     Ok(resp)
 }
 
-/// The request's host: `Host` for HTTP/1, `:authority` for HTTP/2.
-fn request_host(req: &Request<Incoming>) -> Option<String> {
+/// The request's host: `Host` for HTTP/1, `:authority` for HTTP/2 ("" when absent).
+fn request_host<B>(req: &Request<B>) -> &str {
     if let Some(a) = req.uri().authority() {
-        return Some(a.as_str().to_owned());
+        return a.as_str();
     }
-    req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned)
+    req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("")
 }
 
 fn direct(d: &DirectResponse) -> Response<ProxyBody> {
@@ -162,12 +164,15 @@ async fn proxy(
         parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         parts.headers.insert(header::UPGRADE, proto.clone());
     }
-    headers::add_forwarding(&mut parts.headers, ctx.client.ip(), ctx.proto, host.as_ref());
-    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    headers::add_forwarding(&mut parts.headers, &ctx.client_ip, ctx.proto, host.as_ref());
     match svc.config.protocol {
         UpstreamProtocol::Http1 => {
             parts.version = Version::HTTP_11;
-            parts.uri = Uri::try_from(path_and_query).unwrap_or_else(|_| Uri::from_static("/"));
+            // Origin-form targets (every HTTP/1.1 request but absolute-form ones) go as they are.
+            if parts.uri.scheme().is_some() || parts.uri.authority().is_some() {
+                let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                parts.uri = Uri::try_from(pq).unwrap_or_else(|_| Uri::from_static("/"));
+            }
             if let Some(h) = &host {
                 parts.headers.insert(header::HOST, h.clone());
             }
@@ -175,7 +180,8 @@ async fn proxy(
         UpstreamProtocol::Http2 => {
             parts.version = Version::HTTP_2;
             let authority = host.as_ref().and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-            parts.uri = Uri::try_from(format!("http://{authority}{path_and_query}"))
+            let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            parts.uri = Uri::try_from(format!("http://{authority}{pq}"))
                 .unwrap_or_else(|_| Uri::from_static("http://localhost/"));
             parts.headers.remove(header::HOST);
             if wants_trailers {

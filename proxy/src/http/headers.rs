@@ -48,6 +48,11 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// An IP address as a header value.
+pub fn ip_value(ip: IpAddr) -> HeaderValue {
+    HeaderValue::from_str(&ip.to_string()).unwrap_or(HeaderValue::from_static("unknown"))
+}
+
 /// The protocol of an `Upgrade` request rampart passes through (never `h2c`).
 pub fn upgrade_protocol(headers: &HeaderMap) -> Option<HeaderValue> {
     let up = headers.get(header::UPGRADE)?;
@@ -71,19 +76,18 @@ pub fn upgrade_protocol(headers: &HeaderMap) -> Option<HeaderValue> {
 /// request has an `X-Request-Id`. Returns the request id.
 pub fn add_forwarding(
     headers: &mut HeaderMap,
-    client: IpAddr,
+    client_ip: &HeaderValue,
     proto: &'static str,
     host: Option<&HeaderValue>,
 ) -> HeaderValue {
-    let ip = client.to_string();
     let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(prev) if !prev.trim().is_empty() => {
             // Several XFF headers are one list; fold them.
             let all: Vec<&str> = headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect();
-            HeaderValue::from_str(&format!("{}, {ip}", all.join(", ")))
-                .unwrap_or_else(|_| HeaderValue::from_str(&ip).unwrap())
+            let ip = client_ip.to_str().unwrap_or("unknown");
+            HeaderValue::from_str(&format!("{}, {ip}", all.join(", "))).unwrap_or_else(|_| client_ip.clone())
         }
-        _ => HeaderValue::from_str(&ip).unwrap_or(HeaderValue::from_static("unknown")),
+        _ => client_ip.clone(),
     };
     headers.insert(X_FORWARDED_FOR.clone(), xff);
     headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
@@ -176,7 +180,7 @@ mod tests {
     fn forwarding_headers() {
         let mut h = map(&[("x-forwarded-for", "10.0.0.1"), ("x-forwarded-for", "10.0.0.2")]);
         let host = HeaderValue::from_static("example.com");
-        let id = add_forwarding(&mut h, "192.0.2.7".parse().unwrap(), "https", Some(&host));
+        let id = add_forwarding(&mut h, &ip_value("192.0.2.7".parse().unwrap()), "https", Some(&host));
         assert_eq!(h["x-forwarded-for"], "10.0.0.1, 10.0.0.2, 192.0.2.7");
         assert_eq!(h["x-forwarded-proto"], "https");
         assert_eq!(h["x-forwarded-host"], "example.com");
@@ -184,7 +188,7 @@ mod tests {
         assert_eq!(h["x-request-id"], id);
 
         let mut h = map(&[("x-request-id", "abc-123")]);
-        let id = add_forwarding(&mut h, "::1".parse().unwrap(), "http", None);
+        let id = add_forwarding(&mut h, &ip_value("::1".parse().unwrap()), "http", None);
         assert_eq!(id, "abc-123");
         assert_eq!(h["x-forwarded-for"], "::1");
     }

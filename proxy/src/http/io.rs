@@ -58,23 +58,22 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Rewind<IO> {
     }
 }
 
-/// When a downstream connection last moved a byte, and how many requests it has in flight.
+/// Whether a downstream connection is moving bytes, and how many requests it has in flight.
+/// Reads and writes bump a counter (no clock read on the hot path); the idle watchdog samples it.
 #[derive(Debug, Default)]
 pub struct Activity {
-    last_ms: AtomicU64,
+    events: AtomicU64,
     in_flight: AtomicUsize,
 }
 
 impl Activity {
-    /// A connection active now.
+    /// A fresh connection.
     pub fn new() -> Arc<Self> {
-        let a = Arc::new(Self::default());
-        a.touch();
-        a
+        Arc::new(Self::default())
     }
 
     fn touch(&self) {
-        self.last_ms.store(crate::endpoint::now_ms(), Ordering::Relaxed);
+        self.events.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a request in flight until the guard drops.
@@ -83,13 +82,8 @@ impl Activity {
         RequestGuard(self.clone())
     }
 
-    /// How long until the connection counts as idle; zero when it already is.
-    pub fn idle_in(&self, idle: Duration) -> Duration {
-        if self.in_flight.load(Ordering::Relaxed) > 0 {
-            return idle;
-        }
-        let quiet = crate::endpoint::now_ms().saturating_sub(self.last_ms.load(Ordering::Relaxed));
-        idle.saturating_sub(Duration::from_millis(quiet))
+    fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) > 0
     }
 }
 
@@ -158,14 +152,27 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Watched<IO> {
     }
 }
 
-/// Resolves once `activity` has been idle for `idle`.
+/// Samples per idle period: a connection is closed after between `idle` and 1.25 × `idle`
+/// without a byte moved or a request in flight.
+const IDLE_SAMPLES: u32 = 4;
+
+/// Resolves once `activity` has moved no byte and had no request in flight for `idle`.
 pub async fn idle_for(activity: &Activity, idle: Duration) {
+    let step = (idle / IDLE_SAMPLES).max(Duration::from_millis(5));
+    let mut quiet = 0;
+    let mut seen = activity.events.load(Ordering::Relaxed);
     loop {
-        let left = activity.idle_in(idle);
-        if left.is_zero() {
+        tokio::time::sleep(step).await;
+        let now = activity.events.load(Ordering::Relaxed);
+        if now != seen || activity.busy() {
+            seen = now;
+            quiet = 0;
+            continue;
+        }
+        quiet += 1;
+        if quiet >= IDLE_SAMPLES {
             return;
         }
-        tokio::time::sleep(left.max(Duration::from_millis(10))).await;
     }
 }
 
@@ -190,10 +197,23 @@ mod tests {
         let a = Activity::new();
         let idle = Duration::from_millis(100);
         let g = a.request();
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        assert_eq!(a.idle_in(idle), idle, "a request in flight is never idle");
+        let r = tokio::time::timeout(Duration::from_millis(300), idle_for(&a, idle)).await;
+        assert!(r.is_err(), "a request in flight is never idle");
         drop(g);
-        assert!(a.idle_in(idle) > Duration::from_millis(50), "finishing a request counts as activity");
-        tokio::time::timeout(Duration::from_millis(300), idle_for(&a, idle)).await.expect("idle after 100ms");
+        let start = std::time::Instant::now();
+        tokio::time::timeout(Duration::from_millis(400), idle_for(&a, idle)).await.expect("idle after ~100ms");
+        assert!(start.elapsed() >= idle, "closed early: {:?}", start.elapsed());
+        // Bytes moving keep it alive.
+        let b = Activity::new();
+        let ticker = async {
+            for _ in 0..20 {
+                b.touch();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::select! {
+            _ = idle_for(&b, idle) => panic!("idle while bytes were moving"),
+            _ = ticker => {}
+        }
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::http::gate::{Gate, GateConfig};
 use crate::http::handler::{handle, ConnContext};
+use crate::http::headers;
 use crate::http::io::{idle_for, Activity, Rewind, Watched};
 use crate::Shared;
 
@@ -76,7 +77,14 @@ async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<
             }
         };
         let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
-        let ctx = Arc::new(ConnContext { shared, listener: name, client: peer, proto: "https", activity });
+        let ctx = Arc::new(ConnContext {
+            shared,
+            listener: name,
+            client: peer,
+            client_ip: headers::ip_value(peer.ip()),
+            proto: "https",
+            activity,
+        });
         if h2 {
             serve_h2(tls_stream, ctx, settings, shutdown).await;
         } else {
@@ -87,7 +95,14 @@ async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<
 
     let mut stream = stream;
     let Some(prefix) = sniff(&mut stream, header_timeout).await else { return };
-    let ctx = Arc::new(ConnContext { shared, listener: name, client: peer, proto: "http", activity });
+    let ctx = Arc::new(ConnContext {
+        shared,
+        listener: name,
+        client: peer,
+        client_ip: headers::ip_value(peer.ip()),
+        proto: "http",
+        activity,
+    });
     if settings.http2 && prefix.len() >= H2_PREFACE.len() && prefix.starts_with(H2_PREFACE) {
         serve_h2(Rewind::new(prefix, stream), ctx, settings, shutdown).await;
     } else {

@@ -4,6 +4,7 @@
 mod support;
 
 mod balancing;
+mod https;
 mod l7;
 mod reload;
 mod smuggling;
