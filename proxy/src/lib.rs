@@ -170,8 +170,12 @@ impl Proxy {
         // Bind everything new before changing anything.
         let mut bound = Vec::new();
         for (index, l) in config.listeners.iter().enumerate() {
-            let keep =
-                running.listeners.get(&l.name).is_some_and(|r| r.configured == l.address && r.protocol == l.protocol);
+            // HTTP and HTTPS share accept loops that read the listener's TLS settings from the
+            // running config per connection, so a socket is kept across http <-> https.
+            let keep = running
+                .listeners
+                .get(&l.name)
+                .is_some_and(|r| r.configured == l.address && r.protocol.is_http() == l.protocol.is_http());
             if keep {
                 continue;
             }

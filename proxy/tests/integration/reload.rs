@@ -138,3 +138,35 @@ async fn hundred_swaps_under_keep_alive_load_drop_nothing() {
     let m = harness::metrics(&p).await;
     assert_eq!(harness::metric(&m, "rampart_config_reloads_ok_total"), Some(100.0));
 }
+
+#[tokio::test]
+async fn listener_switches_from_http_to_https_in_place() {
+    use crate::support::tls::Ca;
+    let (a, b) = (Backend::start("a").await, Backend::start("b").await);
+    let p = harness::start(&config(&a, &b, "a", "")).await;
+    let web = addr(&p, "web").await;
+    let ca = Ca::new();
+    let dir = tempfile::tempdir().unwrap();
+    let cert = ca.issue(&["x.test"]).files(dir.path(), "x");
+    let https = config(&a, &b, "a", "").replace(
+        "protocol: http, access_log: false }",
+        &format!(
+            "protocol: https, access_log: false, tls: {{ certificates: [ {{ cert: \"{}\", key: \"{}\" }} ] }} }}",
+            cert.cert.as_ref().unwrap().display(),
+            cert.key.as_ref().unwrap().display()
+        ),
+    );
+    harness::apply(&p, &https).await.unwrap();
+    assert_eq!(addr(&p, "web").await, web, "same socket");
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(ca.client_config(&["http/1.1"])));
+    let tcp = tokio::net::TcpStream::connect(web).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("x.test").unwrap();
+    let tls = connector.connect(name, tcp).await.expect("TLS served after the switch");
+    let (mut send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.unwrap();
+    tokio::spawn(conn);
+    let req =
+        http::Request::get("/").header("host", "x.test").body(http_body_util::Empty::<bytes::Bytes>::new()).unwrap();
+    let resp = send.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["x-backend"], "a");
+}
