@@ -299,3 +299,101 @@ pub fn check_host(host: &str) -> Result<(), String> {
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::load::{load_str, LoadError};
+
+    fn problems(yaml: &str) -> Vec<String> {
+        match load_str(yaml) {
+            Err(LoadError::Invalid { problems, .. }) => problems.0.iter().map(|p| p.to_string()).collect(),
+            Err(e) => panic!("expected validation problems, got {e}"),
+            Ok(_) => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_path() {
+        let got = problems(
+            r#"
+admin: { address: "127.0.0.1:9000" }
+listeners:
+  - { name: Web, address: "127.0.0.1:9000", protocol: http, service: s }
+  - { name: dup, address: "127.0.0.1:81", protocol: tcp }
+  - { name: dup, address: "127.0.0.1:81", protocol: https, tls: { certificates: [] } }
+routes:
+  - host: "a..b"
+    listeners: [nope]
+    paths:
+      - { path: x, backend: missing }
+      - { path: /a, backend: s, respond: { body: "" } }
+      - { path: /r, respond: { status: 99 } }
+      - { path: /r, respond: { status: 200 } }
+services:
+  - name: s
+    endpoints: [ { address: "127.0.0.1:0", weight: 0 } ]
+    balance: { policy: consistent_hash, hash_on: header }
+    health_check: { path: hz, interval: 0s, healthy_threshold: 0 }
+"#,
+        );
+        let want = [
+            "listeners[0].name: invalid name \"Web\"",
+            "listeners[0].address: address 127.0.0.1:9000 is the admin listener's",
+            "listeners[0].service: only for tcp/udp listeners",
+            "listeners[1].service: required for protocol tcp",
+            "listeners[2].name: duplicate listener name \"dup\" (also listeners[1])",
+            "listeners[2].address: address 127.0.0.1:81 already used by listeners[1]",
+            "listeners[2].tls.certificates: at least one certificate is required",
+            "routes[0].host: invalid host \"a..b\"",
+            "routes[0].listeners[0]: unknown http/https listener \"nope\"",
+            "routes[0].paths[0].path: must start with '/'",
+            "routes[0].paths[0].backend: unknown service \"missing\"",
+            "routes[0].paths[1]: set either backend or respond, not both",
+            "routes[0].paths[2].respond.status: must be 200-599, not 99",
+            "routes[0].paths[3].path: Prefix path \"/r\" for this host is already routed by routes[0].paths[2]",
+            "services[0].endpoints[0].weight: must be at least 1",
+            "services[0].endpoints[0].address: port must not be 0",
+            "services[0].balance.hash_key: required when hash_on is header or cookie",
+            "services[0].health_check.path: must start with '/'",
+            "services[0].health_check.interval: must be greater than zero",
+            "services[0].health_check.healthy_threshold: must be at least 1",
+        ];
+        for w in want {
+            assert!(got.iter().any(|g| g.starts_with(w)), "missing {w:?} in {got:#?}");
+        }
+        assert_eq!(got.len(), want.len(), "{got:#?}");
+    }
+
+    #[test]
+    fn parse_errors_name_the_line() {
+        let e =
+            load_str("listeners:\n  - { name: a, address: \"1.2.3.4:5\", protocol: http, tls_: {} }\n").unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, LoadError::Parse { .. }), "{msg}");
+        assert!(msg.contains("unknown field `tls_`") && msg.contains("line 2"), "{msg}");
+        let e = load_str("services: [ { name: a, endpoints: [\"nope\"] } ]").unwrap_err().to_string();
+        assert!(e.contains("invalid endpoint address \"nope\""), "{e}");
+        let e = load_str("services: [ { name: a, timeouts: { connect: 5 } } ]").unwrap_err().to_string();
+        assert!(e.contains("invalid duration"), "{e}");
+    }
+
+    #[test]
+    fn defaults_and_endpoint_forms() {
+        let s = load_str(
+            r#"
+listeners: [ { name: web, address: "127.0.0.1:0", protocol: http } ]
+routes: [ { host: "*.example.com", paths: [ { backend: s } ] } ]
+services: [ { name: s, endpoints: ["127.0.0.1:1", { address: "[::1]:2", weight: 3 }] } ]
+"#,
+        )
+        .unwrap();
+        let c = s.config();
+        assert_eq!(c.admin.address.to_string(), "127.0.0.1:9901");
+        assert_eq!(c.listeners[0].max_request_body_bytes, 1 << 20);
+        assert_eq!(c.routes[0].paths[0].path, "/");
+        assert_eq!(c.routes[0].paths[0].path_type, crate::PathType::Prefix);
+        assert_eq!(c.services[0].endpoints[1].weight, 3);
+        assert_eq!(c.services[0].endpoints[0].weight, 1);
+        assert!(load_str("").unwrap().config().listeners.is_empty(), "an empty file is an empty config");
+    }
+}
