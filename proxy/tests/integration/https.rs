@@ -114,19 +114,7 @@ services:
 #[tokio::test]
 async fn slow_request_heads_time_out() {
     let a = Backend::start("a").await;
-    let yaml = format!(
-        r#"
-admin: {{ enabled: false }}
-listeners:
-  - name: web
-    address: "127.0.0.1:0"
-    protocol: http
-    timeouts: {{ request_header: 300ms, idle: 400ms }}
-routes: [ {{ paths: [ {{ path: /, backend: a }} ] }} ]
-services: [ {{ name: a, endpoints: ["{}"] }} ]
-"#,
-        a.addr
-    );
+    let yaml = harness::one_origin(a.addr, ", timeouts: { request_header: 300ms, idle: 400ms }", "");
     let p = harness::start(&yaml).await;
     let web = addr(&p, "web").await;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

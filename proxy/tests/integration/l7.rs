@@ -115,15 +115,7 @@ async fn forwarding_and_hop_by_hop_headers() {
 #[tokio::test]
 async fn h2c_downstream_and_h2_upstream() {
     let a = Backend::start("a").await;
-    let yaml = format!(
-        r#"
-admin: {{ enabled: false }}
-listeners: [ {{ name: web, address: "127.0.0.1:0", protocol: http }} ]
-routes: [ {{ paths: [ {{ path: /, backend: a }} ] }} ]
-services: [ {{ name: a, protocol: http2, endpoints: ["{}"] }} ]
-"#,
-        a.addr
-    );
+    let yaml = harness::one_origin(a.addr, "", ", protocol: http2");
     let p = harness::start(&yaml).await;
     let web = addr(&p, "web").await;
     let got = get(&h2c_client(), web, "h2.test", "/x").await;
@@ -275,15 +267,7 @@ services:
 #[tokio::test]
 async fn smuggling_corpus_through_the_proxy() {
     let a = Backend::start("a").await;
-    let yaml = format!(
-        r#"
-admin: {{ address: "127.0.0.1:0" }}
-listeners: [ {{ name: web, address: "127.0.0.1:0", protocol: http, access_log: false }} ]
-routes: [ {{ paths: [ {{ path: /, backend: a }} ] }} ]
-services: [ {{ name: a, endpoints: ["{}"] }} ]
-"#,
-        a.addr
-    );
+    let yaml = harness::one_origin(a.addr, ", access_log: false", "");
     let p = harness::start(&yaml).await;
     let web = addr(&p, "web").await;
     for case in cases() {
@@ -319,15 +303,7 @@ services: [ {{ name: a, endpoints: ["{}"] }} ]
 #[tokio::test]
 async fn graceful_shutdown_finishes_in_flight_requests() {
     let a = Backend::start("a").await;
-    let yaml = format!(
-        r#"
-admin: {{ enabled: false }}
-listeners: [ {{ name: web, address: "127.0.0.1:0", protocol: http }} ]
-routes: [ {{ paths: [ {{ path: /, backend: a }} ] }} ]
-services: [ {{ name: a, endpoints: ["{}"] }} ]
-"#,
-        a.addr
-    );
+    let yaml = harness::one_origin(a.addr, "", "");
     let p = std::sync::Arc::new(harness::start(&yaml).await);
     let web = addr(&p, "web").await;
     let slow = tokio::spawn(async move { get(&client(), web, "x", "/sleep/300").await });

@@ -19,6 +19,19 @@ pub async fn start(yaml: &str) -> Proxy {
     Proxy::start(snapshot).await.expect("proxy starts")
 }
 
+/// A config with one HTTP listener `web` routing everything to service `a` at `origin`;
+/// `listener` and `service` are extra flow-mapping fields (e.g. `", access_log: false"`).
+pub fn one_origin(origin: SocketAddr, listener: &str, service: &str) -> String {
+    format!(
+        r#"
+admin: {{ address: "127.0.0.1:0" }}
+listeners: [ {{ name: web, address: "127.0.0.1:0", protocol: http{listener} }} ]
+routes: [ {{ paths: [ {{ path: /, backend: a }} ] }} ]
+services: [ {{ name: a, endpoints: ["{origin}"]{service} }} ]
+"#
+    )
+}
+
 /// Parses and applies `yaml` to a running proxy.
 pub async fn apply(proxy: &Proxy, yaml: &str) -> Result<(), proxy::ApplyError> {
     let snapshot = model::load_str(yaml).unwrap_or_else(|e| panic!("test config invalid: {e}"));
