@@ -2,17 +2,15 @@
 //! whose connection goes back to its pool when the body ends.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper::client::conn::http1;
 use pin_project_lite::pin_project;
 
 use crate::endpoint::InFlight;
-use crate::http::upstream::{EndpointPool, UpBody};
+use crate::http::upstream::h1_body::H1Body;
 
 /// Error type of response bodies.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -20,18 +18,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Keeps an upstream exchange accounted for until its response body ends.
 #[derive(Debug)]
 pub struct ExchangeGuard {
-    /// The HTTP/1.1 connection to give back when the body ends cleanly.
-    pub conn: Option<(Arc<EndpointPool>, http1::SendRequest<UpBody>)>,
     /// The endpoint's in-flight count.
     pub in_flight: InFlight,
 }
 
 impl ExchangeGuard {
-    fn finish(self) {
-        if let Some((pool, sender)) = self.conn {
-            pool.checkin(sender);
-        }
-    }
+    fn finish(self) {}
 }
 
 pin_project! {
@@ -41,8 +33,10 @@ pin_project! {
     pub enum ProxyBody {
         /// A body rampart wrote (errors, direct responses, metrics).
         Full { data: Option<Bytes> },
-        /// An upstream body streamed through.
+        /// An upstream body from a hyper connection (HTTP/2, upgrades).
         Upstream { #[pin] inner: Incoming, guard: Option<ExchangeGuard> },
+        /// An upstream body read by rampart's own HTTP/1.1 client.
+        H1 { body: H1Body },
     }
 }
 
@@ -100,6 +94,7 @@ impl Body for ProxyBody {
                 }
                 Poll::Pending => Poll::Pending,
             },
+            ProxyBodyProj::H1 { body } => Pin::new(body).poll_frame(cx),
         }
     }
 
@@ -107,6 +102,7 @@ impl Body for ProxyBody {
         match self {
             Self::Full { data } => data.is_none(),
             Self::Upstream { inner, .. } => inner.is_end_stream(),
+            Self::H1 { body } => body.is_end_stream(),
         }
     }
 
@@ -114,6 +110,7 @@ impl Body for ProxyBody {
         match self {
             Self::Full { data } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Self::Upstream { inner, .. } => inner.size_hint(),
+            Self::H1 { body } => body.size_hint(),
         }
     }
 }

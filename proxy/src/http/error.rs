@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+use crate::http::body::BoxError;
 use crate::http::upstream::ConnectError;
 
 /// Who caused a failure.
@@ -33,13 +34,13 @@ pub enum ProxyError {
     Timeout(std::net::SocketAddr, Duration),
     /// The exchange with the upstream broke.
     #[error("upstream {0}: {1}")]
-    Upstream(std::net::SocketAddr, hyper::Error),
+    Upstream(std::net::SocketAddr, BoxError),
     /// The request body exceeded the route's limit.
     #[error("request body larger than {0} bytes")]
     BodyTooLarge(u64),
     /// The request body could not be read (malformed framing, client gone).
     #[error("request body: {0}")]
-    BadBody(hyper::Error),
+    BadBody(BoxError),
     /// The listener no longer exists in the running config.
     #[error("listener {0} was removed")]
     ListenerGone(Arc<str>),

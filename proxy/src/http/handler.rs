@@ -2,22 +2,20 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http::header::{self, HeaderValue};
-use http::{Request, Response, StatusCode, Uri, Version};
-use http_body_util::{LengthLimitError, Limited};
+use http::{Request, Response};
 use hyper::body::Incoming;
-use model::{HashOn, Policy, UpstreamProtocol};
+use model::{HashOn, Policy};
 
 use crate::balance::hash_key;
-use crate::http::body::{ExchangeGuard, ProxyBody};
-use crate::http::error::{ProxyError, Side};
+use crate::http::body::ProxyBody;
+use crate::http::error::ProxyError;
+use crate::http::forward::proxy;
 use crate::http::headers;
-use crate::http::upstream::{self, Conn, UpBody};
-use crate::runtime::{Action, DirectResponse, RouteTarget, ServiceRuntime};
+use crate::runtime::{Action, DirectResponse, ServiceRuntime};
 use crate::Shared;
 
 /// What every request on one downstream connection shares.
@@ -38,9 +36,9 @@ pub struct ConnContext {
 }
 
 /// Where a proxied request went, for the access log.
-struct Outcome {
-    upstream: Option<SocketAddr>,
-    error: Option<ProxyError>,
+pub(crate) struct Outcome {
+    pub(crate) upstream: Option<SocketAddr>,
+    pub(crate) error: Option<ProxyError>,
 }
 
 /// Handles one request; never fails (errors become responses).
@@ -117,7 +115,7 @@ pub fn error_response(e: &ProxyError) -> Response<ProxyBody> {
     r
 }
 
-fn hash_for(svc: &ServiceRuntime, req: &Request<Incoming>, client: SocketAddr) -> Option<u64> {
+pub(crate) fn hash_for(svc: &ServiceRuntime, req: &Request<Incoming>, client: SocketAddr) -> Option<u64> {
     let b = &svc.config.balance;
     if b.policy != Policy::ConsistentHash {
         return None;
@@ -131,217 +129,4 @@ fn hash_for(svc: &ServiceRuntime, req: &Request<Incoming>, client: SocketAddr) -
         HashOn::Header => req.headers().get(key).map(|v| hash_key(v.as_bytes())),
         HashOn::Cookie => headers::cookie(req.headers(), key).map(|v| hash_key(v.as_bytes())),
     }
-}
-
-async fn proxy(
-    ctx: &ConnContext,
-    target: &RouteTarget,
-    svc: &Arc<ServiceRuntime>,
-    mut req: Request<Incoming>,
-) -> (Response<ProxyBody>, Outcome) {
-    let fail = |e: ProxyError, upstream| (error_response(&e), Outcome { upstream, error: Some(e) });
-
-    // Refuse oversized bodies before touching an upstream.
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|s| s.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > target.max_body) {
-        return fail(ProxyError::BodyTooLarge(target.max_body), None);
-    }
-    let hash = hash_for(svc, &req, ctx.client);
-
-    // Build the upstream request head.
-    let downstream_version = req.version();
-    let upgrade = if downstream_version == Version::HTTP_11 { headers::upgrade_protocol(req.headers()) } else { None };
-    let on_downstream_upgrade = upgrade.as_ref().map(|_| hyper::upgrade::on(&mut req));
-    let (mut parts, body) = req.into_parts();
-    let host = match parts.headers.get(header::HOST) {
-        Some(h) => Some(h.clone()),
-        None => parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
-    };
-    let wants_trailers = parts.headers.get(header::TE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"trailers"));
-    headers::strip_hop_by_hop(&mut parts.headers);
-    if let Some(proto) = &upgrade {
-        parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-        parts.headers.insert(header::UPGRADE, proto.clone());
-    }
-    headers::add_forwarding(&mut parts.headers, &ctx.client_ip, ctx.proto, host.as_ref());
-    match svc.config.protocol {
-        UpstreamProtocol::Http1 => {
-            parts.version = Version::HTTP_11;
-            // Origin-form targets (every HTTP/1.1 request but absolute-form ones) go as they are.
-            if parts.uri.scheme().is_some() || parts.uri.authority().is_some() {
-                let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                parts.uri = Uri::try_from(pq).unwrap_or_else(|_| Uri::from_static("/"));
-            }
-            if let Some(h) = &host {
-                parts.headers.insert(header::HOST, h.clone());
-            }
-        }
-        UpstreamProtocol::Http2 => {
-            parts.version = Version::HTTP_2;
-            let authority = host.as_ref().and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-            let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            parts.uri = Uri::try_from(format!("http://{authority}{pq}"))
-                .unwrap_or_else(|_| Uri::from_static("http://localhost/"));
-            parts.headers.remove(header::HOST);
-            if wants_trailers {
-                parts.headers.insert(header::TE, HeaderValue::from_static("trailers"));
-            }
-        }
-    }
-    let mut req = Some(Request::from_parts(parts, Limited::new(body, target.max_body as usize)));
-
-    let timeouts = svc.config.timeouts;
-    let outlier = svc.config.outlier;
-    let mut skip = None;
-    let mut last_addr = None;
-    // One retry on another endpoint when a connect fails; never once bytes went upstream.
-    for attempt in 0..2 {
-        let Some(idx) = svc.balancer.pick(hash, skip) else {
-            return fail(ProxyError::NoEndpoint(svc.name.clone()), last_addr);
-        };
-        let endpoint = &svc.balancer.endpoints()[idx];
-        let pool = &svc.pools[idx];
-        let addr = endpoint.address;
-        last_addr = Some(addr);
-        let mut conn = match pool.checkout(timeouts.connect.get(), timeouts.idle.get()).await {
-            Ok(c) => c,
-            Err(e) => {
-                endpoint.record_failure(outlier.consecutive_failures, outlier.ejection_time.get());
-                svc.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
-                if attempt == 0 {
-                    svc.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    skip = Some(idx);
-                    continue;
-                }
-                return fail(e.into(), Some(addr));
-            }
-        };
-        let in_flight = endpoint.start_request();
-        let sent_at = Instant::now();
-        let Some(r) = req.take() else { break };
-        let reused = matches!(conn, Conn::H1 { reused: true, .. });
-        let result = match send_timed(&mut conn, r, timeouts.response.get()).await {
-            // A pooled connection the origin closed while idle: the request was not written,
-            // so it goes again on a fresh connection to the same endpoint.
-            Err(SendError::NotSent(_, r)) if reused => match pool.connect_fresh(timeouts.connect.get()).await {
-                Ok(c) => {
-                    conn = c;
-                    send_timed(&mut conn, r, timeouts.response.get()).await
-                }
-                Err(e) => Err(SendError::Connect(e, r)),
-            },
-            other => other,
-        };
-        let mut resp = match result {
-            Ok(resp) => resp,
-            // Nothing was written upstream: safe to try another endpoint once.
-            Err(SendError::NotSent(_, r) | SendError::Connect(_, r)) if attempt == 0 => {
-                endpoint.record_failure(outlier.consecutive_failures, outlier.ejection_time.get());
-                svc.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
-                svc.stats.retries.fetch_add(1, Ordering::Relaxed);
-                req = Some(r);
-                skip = Some(idx);
-                continue;
-            }
-            Err(e) => {
-                let err = match e {
-                    SendError::Timeout => ProxyError::Timeout(addr, timeouts.response.get()),
-                    SendError::Connect(e, _) => e.into(),
-                    SendError::NotSent(e, _) | SendError::Failed(e) => classify(addr, e, target.max_body),
-                };
-                if err.side() == Side::Upstream {
-                    endpoint.record_failure(outlier.consecutive_failures, outlier.ejection_time.get());
-                    svc.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
-                }
-                return fail(err, Some(addr));
-            }
-        };
-        svc.stats.observe(sent_at.elapsed());
-        if resp.status().is_server_error() {
-            endpoint.record_failure(outlier.consecutive_failures, outlier.ejection_time.get());
-        } else {
-            endpoint.record_success();
-        }
-
-        if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
-            if let Some(down) = on_downstream_upgrade {
-                let up = hyper::upgrade::on(&mut resp);
-                tokio::spawn(tunnel(down, up, in_flight));
-                let (mut parts, _) = resp.into_parts();
-                let proto = parts.headers.get(header::UPGRADE).cloned();
-                headers::strip_hop_by_hop(&mut parts.headers);
-                parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-                if let Some(p) = proto {
-                    parts.headers.insert(header::UPGRADE, p);
-                }
-                return (
-                    Response::from_parts(parts, ProxyBody::empty()),
-                    Outcome { upstream: Some(addr), error: None },
-                );
-            }
-        }
-
-        let (mut parts, body) = resp.into_parts();
-        headers::strip_hop_by_hop(&mut parts.headers);
-        if upgrade.is_some() {
-            // The upgrade was refused: the rest of this connection is not worth re-framing.
-            parts.headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
-        let pooled = match conn {
-            Conn::H1 { sender, .. } => Some((pool.clone(), sender)),
-            Conn::H2(_) => None,
-        };
-        let body = ProxyBody::upstream(body, ExchangeGuard { conn: pooled, in_flight });
-        return (Response::from_parts(parts, body), Outcome { upstream: Some(addr), error: None });
-    }
-    fail(ProxyError::NoEndpoint(svc.name.clone()), last_addr)
-}
-
-enum SendError {
-    Timeout,
-    Connect(upstream::ConnectError, Request<UpBody>),
-    NotSent(hyper::Error, Request<UpBody>),
-    Failed(hyper::Error),
-}
-
-async fn send_timed(conn: &mut Conn, req: Request<UpBody>, limit: Duration) -> Result<Response<Incoming>, SendError> {
-    match tokio::time::timeout(limit, upstream::send(conn, req)).await {
-        Err(_) => Err(SendError::Timeout),
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err((e, Some(r)))) => Err(SendError::NotSent(e, r)),
-        Ok(Err((e, None))) => Err(SendError::Failed(e)),
-    }
-}
-
-/// Maps a failed exchange to who caused it: a body over the limit, a broken downstream body,
-/// or an upstream failure.
-fn classify(addr: SocketAddr, e: hyper::Error, max_body: u64) -> ProxyError {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(s) = src {
-        if s.is::<LengthLimitError>() {
-            return ProxyError::BodyTooLarge(max_body);
-        }
-        src = s.source();
-    }
-    if e.is_user() {
-        return ProxyError::BadBody(e);
-    }
-    ProxyError::Upstream(addr, e)
-}
-
-async fn tunnel(down: hyper::upgrade::OnUpgrade, up: hyper::upgrade::OnUpgrade, in_flight: crate::endpoint::InFlight) {
-    let (down, up) = match tokio::try_join!(down, up) {
-        Ok(pair) => pair,
-        Err(e) => {
-            tracing::debug!(error = %e, "upgrade failed");
-            return;
-        }
-    };
-    let mut down = hyper_util::rt::TokioIo::new(down);
-    let mut up = hyper_util::rt::TokioIo::new(up);
-    if let Err(e) = tokio::io::copy_bidirectional(&mut down, &mut up).await {
-        tracing::debug!(error = %e, "upgraded tunnel ended with error");
-    }
-    drop(in_flight);
 }

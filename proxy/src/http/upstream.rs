@@ -4,6 +4,14 @@
 //! A connection is checked out for one exchange and comes back when the response body has
 //! been read to its end; a response that is dropped half-read closes its connection instead,
 //! so no pooled connection ever carries leftover bytes.
+//!
+//! - [`h1`]: HTTP/1.1 exchanges run in the request's own task (the hot path).
+//! - [`h1_body`]: their response bodies.
+//!
+//! `Upgrade` requests (WebSocket) and HTTP/2 services use hyper's client connections.
+
+pub mod h1;
+pub mod h1_body;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -48,7 +56,7 @@ pub enum ConnectError {
 }
 
 struct Idle {
-    sender: http1::SendRequest<UpBody>,
+    conn: h1::H1Conn,
     since: Instant,
 }
 
@@ -69,16 +77,11 @@ impl std::fmt::Debug for EndpointPool {
 /// Most idle HTTP/1.1 connections kept per endpoint.
 const MAX_IDLE: usize = 256;
 
-/// A connection checked out of a pool.
+/// A hyper client connection, for upgrades and HTTP/2.
 #[derive(Debug)]
 pub enum Conn {
-    /// An HTTP/1.1 connection, exclusively ours until the response ends.
-    H1 {
-        /// The sender.
-        sender: http1::SendRequest<UpBody>,
-        /// True when it came from the idle pool (it may have been closed by the peer).
-        reused: bool,
-    },
+    /// A fresh HTTP/1.1 connection for one `Upgrade` exchange; never pooled.
+    H1(http1::SendRequest<UpBody>),
     /// A handle on the shared HTTP/2 connection.
     H2(http2::SendRequest<UpBody>),
 }
@@ -93,15 +96,27 @@ impl EndpointPool {
         self.address
     }
 
-    /// A pooled connection if one is usable, else a new one.
-    pub async fn checkout(&self, connect_timeout: Duration, idle_timeout: Duration) -> Result<Conn, ConnectError> {
+    /// An idle HTTP/1.1 connection if one is usable, else a new one; true when reused.
+    pub async fn checkout_h1(
+        &self,
+        connect_timeout: Duration,
+        idle_timeout: Duration,
+    ) -> Result<(h1::H1Conn, bool), ConnectError> {
+        if let Some(conn) = self.pop_idle(idle_timeout) {
+            return Ok((conn, true));
+        }
+        Ok((self.connect_h1(connect_timeout).await?, false))
+    }
+
+    /// A new HTTP/1.1 connection.
+    pub async fn connect_h1(&self, connect_timeout: Duration) -> Result<h1::H1Conn, ConnectError> {
+        Ok(h1::H1Conn::new(self.tcp(connect_timeout).await?.into_inner()))
+    }
+
+    /// A hyper connection: a fresh HTTP/1.1 one for an upgrade, or the shared HTTP/2 one.
+    pub async fn checkout_hyper(&self, connect_timeout: Duration) -> Result<Conn, ConnectError> {
         match self.protocol {
-            UpstreamProtocol::Http1 => {
-                if let Some(sender) = self.pop_idle(idle_timeout) {
-                    return Ok(Conn::H1 { sender, reused: true });
-                }
-                Ok(Conn::H1 { sender: self.connect_h1(connect_timeout).await?, reused: false })
-            }
+            UpstreamProtocol::Http1 => Ok(Conn::H1(self.connect_hyper_h1(connect_timeout).await?)),
             UpstreamProtocol::Http2 => {
                 if let Some(s) = self.h2.lock().unwrap().as_ref() {
                     if !s.is_closed() {
@@ -115,29 +130,21 @@ impl EndpointPool {
         }
     }
 
-    /// A fresh HTTP/1.1 connection, bypassing the pool (used after a pooled one went stale).
-    pub async fn connect_fresh(&self, connect_timeout: Duration) -> Result<Conn, ConnectError> {
-        Ok(Conn::H1 { sender: self.connect_h1(connect_timeout).await?, reused: false })
-    }
-
-    fn pop_idle(&self, idle_timeout: Duration) -> Option<http1::SendRequest<UpBody>> {
+    fn pop_idle(&self, idle_timeout: Duration) -> Option<h1::H1Conn> {
         let mut idle = self.idle.lock().unwrap();
         while let Some(i) = idle.pop() {
-            if !i.sender.is_closed() && i.since.elapsed() < idle_timeout {
-                return Some(i.sender);
+            if i.since.elapsed() < idle_timeout && !i.conn.is_stale() {
+                return Some(i.conn);
             }
         }
         None
     }
 
     /// Returns a connection whose exchange finished cleanly.
-    pub fn checkin(&self, sender: http1::SendRequest<UpBody>) {
-        if sender.is_closed() {
-            return;
-        }
+    pub fn checkin_h1(&self, conn: h1::H1Conn) {
         let mut idle = self.idle.lock().unwrap();
         if idle.len() < MAX_IDLE {
-            idle.push(Idle { sender, since: Instant::now() });
+            idle.push(Idle { conn, since: Instant::now() });
         }
     }
 
@@ -152,7 +159,7 @@ impl EndpointPool {
         Ok(TokioIo::new(stream))
     }
 
-    async fn connect_h1(&self, connect_timeout: Duration) -> Result<http1::SendRequest<UpBody>, ConnectError> {
+    async fn connect_hyper_h1(&self, connect_timeout: Duration) -> Result<http1::SendRequest<UpBody>, ConnectError> {
         let io = self.tcp(connect_timeout).await?;
         // The HTTP/1 client handshake does no I/O; it cannot fail on a fresh socket in practice.
         let (sender, conn) = http1::Builder::new()
@@ -214,7 +221,7 @@ pub async fn send(
     req: Request<UpBody>,
 ) -> Result<Response<Incoming>, (hyper::Error, Option<Request<UpBody>>)> {
     let r = match conn {
-        Conn::H1 { sender, .. } => {
+        Conn::H1(sender) => {
             if let Err(e) = sender.ready().await {
                 return Err((e, Some(req)));
             }

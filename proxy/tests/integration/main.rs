@@ -9,3 +9,4 @@ mod l7;
 mod reload;
 mod smuggling;
 mod tls;
+mod upstream_h1;

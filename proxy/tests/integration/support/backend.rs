@@ -148,7 +148,11 @@ async fn answer(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Response<Fu
         return Ok(r);
     }
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    // Only complete requests are recorded: a body cut off mid-way is not a request an
+    // application would act on.
+    let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
+        return Ok(reply(&ctx, StatusCode::BAD_REQUEST, "incomplete body"));
+    };
     let req = Request::from_parts(parts, ());
     record(&ctx, &req, body.clone());
     if let Some(code) = path.strip_prefix("/status/").and_then(|s| s.parse::<u16>().ok()) {

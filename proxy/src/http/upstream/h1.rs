@@ -1,0 +1,342 @@
+//! HTTP/1.1 upstream exchanges driven from the request's own task.
+//!
+//! The request head is serialized once and written in one call, the response head is parsed
+//! with httparse, and the body ([`H1Body`]) streams straight from the socket. Unlike a hyper
+//! client connection, there is no connection task and no channel between it and the request:
+//! on a proxy's hot path those hand-offs cost as much as the parsing.
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::BytesMut;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode, Version};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::http::upstream::UpBody;
+
+/// Largest response head accepted from an origin.
+const MAX_HEAD: usize = 64 * 1024;
+/// Most response header fields accepted.
+const MAX_HEADERS: usize = 128;
+const READ_CHUNK: usize = 16 * 1024;
+
+/// One HTTP/1.1 connection to an origin, with its read buffer.
+#[derive(Debug)]
+pub struct H1Conn {
+    pub(super) io: TcpStream,
+    pub(super) rbuf: BytesMut,
+}
+
+impl H1Conn {
+    /// Wraps a connected socket.
+    pub fn new(io: TcpStream) -> Self {
+        Self { io, rbuf: BytesMut::with_capacity(READ_CHUNK) }
+    }
+
+    /// True when an idle connection shows it is unusable: the origin closed it, or sent bytes
+    /// nobody asked for. Costs no syscall unless the socket has signalled readiness.
+    pub fn is_stale(&self) -> bool {
+        if !self.rbuf.is_empty() {
+            return true;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        match self.io.poll_read_ready(&mut cx) {
+            Poll::Pending => false,
+            Poll::Ready(Err(_)) => true,
+            Poll::Ready(Ok(())) => {
+                let mut probe = [0u8; 1];
+                !matches!(self.io.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+}
+
+/// A request ready to go: its head serialized, its body still to stream.
+#[derive(Debug)]
+pub struct Outgoing {
+    head: Vec<u8>,
+    body: UpBody,
+    chunked: bool,
+    has_body: bool,
+    head_method: bool,
+}
+
+impl Outgoing {
+    /// Serializes `parts` (origin-form target, hop-by-hop headers already removed) and frames
+    /// `body` by its size: `Content-Length` when known, chunked otherwise.
+    pub fn new(parts: &http::request::Parts, body: UpBody) -> Self {
+        let hint = body.size_hint();
+        let known = hint.exact();
+        let has_body = !(body.is_end_stream() || known == Some(0));
+        let chunked = has_body && known.is_none();
+        let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut head = Vec::with_capacity(256 + parts.headers.len() * 32);
+        head.extend_from_slice(parts.method.as_str().as_bytes());
+        head.push(b' ');
+        head.extend_from_slice(target.as_bytes());
+        head.extend_from_slice(b" HTTP/1.1\r\n");
+        for (name, value) in &parts.headers {
+            if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+                continue;
+            }
+            head.extend_from_slice(name.as_str().as_bytes());
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(value.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        if chunked {
+            head.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        } else if let Some(n) = known.filter(|&n| n > 0 || expects_body(&parts.method)) {
+            head.extend_from_slice(b"content-length: ");
+            head.extend_from_slice(n.to_string().as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        head.extend_from_slice(b"\r\n");
+        Self { head, body, chunked, has_body, head_method: parts.method == Method::HEAD }
+    }
+}
+
+fn expects_body(m: &Method) -> bool {
+    matches!(*m, Method::POST | Method::PUT | Method::PATCH)
+}
+
+/// Why an exchange failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum H1Error {
+    /// Nothing of the request reached the origin (a dead pooled connection); it can be sent
+    /// again on another connection.
+    #[error("connection closed before the request was taken")]
+    Resend(Box<Outgoing>),
+    /// Reading or writing the upstream socket failed.
+    #[error("upstream i/o: {0}")]
+    Io(#[from] io::Error),
+    /// The origin closed the connection before a complete response head.
+    #[error("upstream closed the connection before a complete response")]
+    Closed,
+    /// The origin's response is not valid HTTP/1.1.
+    #[error("invalid response from upstream: {0}")]
+    BadResponse(&'static str),
+    /// The downstream request body failed (too large, malformed, client gone).
+    #[error("request body: {0}")]
+    Body(crate::http::body::BoxError),
+}
+
+/// How a response body is delimited.
+#[derive(Debug, Clone, Copy)]
+pub enum Framing {
+    /// `Content-Length` (or no body at all: 0).
+    Length(u64),
+    /// Chunked transfer coding.
+    Chunked,
+    /// Until the origin closes; the connection cannot be reused.
+    Close,
+}
+
+/// A response head and what follows it.
+#[derive(Debug)]
+pub struct Head {
+    /// Status, version and headers.
+    pub parts: http::response::Parts,
+    /// Body framing.
+    pub framing: Framing,
+    /// The connection may carry another exchange once the body is read.
+    pub reusable: bool,
+}
+
+/// Sends `out` on `conn` and reads the response head. `reused` says whether `conn` came from the
+/// idle pool: only then can an early close mean the request was never seen.
+pub async fn exchange(conn: &mut H1Conn, mut out: Outgoing, reused: bool) -> Result<Head, H1Error> {
+    if let Err(e) = conn.io.write_all(&out.head).await {
+        return if reused { Err(H1Error::Resend(Box::new(out))) } else { Err(e.into()) };
+    }
+    let mut complete = true;
+    if out.has_body {
+        let (mut rd, mut wr) = conn.io.split();
+        let rbuf = &mut conn.rbuf;
+        let send = send_body(&mut wr, &mut out.body, out.chunked);
+        let early = read_head_bytes(&mut rd, rbuf);
+        tokio::pin!(send, early);
+        tokio::select! {
+            biased;
+            r = &mut send => r?,
+            r = &mut early => {
+                // The origin answered before taking the whole body: use its answer, but the
+                // connection is mid-request and cannot be reused.
+                r?;
+                complete = false;
+            }
+        }
+    }
+    loop {
+        match parse_head(&conn.rbuf, out.head_method)? {
+            Some((len, head)) => {
+                let _ = conn.rbuf.split_to(len);
+                if head.parts.status.is_informational() && head.parts.status != StatusCode::SWITCHING_PROTOCOLS {
+                    continue;
+                }
+                let reusable = head.reusable && complete;
+                return Ok(Head { reusable, ..head });
+            }
+            None => {
+                let n = poll_fn(|cx| poll_fill(&mut conn.io, &mut conn.rbuf, cx)).await?;
+                if n == 0 {
+                    if conn.rbuf.is_empty() && reused && !out.has_body {
+                        return Err(H1Error::Resend(Box::new(out)));
+                    }
+                    return Err(H1Error::Closed);
+                }
+                if conn.rbuf.len() > MAX_HEAD {
+                    return Err(H1Error::BadResponse("response head too large"));
+                }
+            }
+        }
+    }
+}
+
+async fn send_body(wr: &mut tokio::net::tcp::WriteHalf<'_>, body: &mut UpBody, chunked: bool) -> Result<(), H1Error> {
+    let mut frame_buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(H1Error::Body)?;
+        let Ok(data) = frame.into_data() else { continue };
+        if data.is_empty() {
+            continue;
+        }
+        if chunked {
+            frame_buf.clear();
+            frame_buf.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+            frame_buf.extend_from_slice(&data);
+            frame_buf.extend_from_slice(b"\r\n");
+            wr.write_all(&frame_buf).await?;
+        } else {
+            wr.write_all(&data).await?;
+        }
+    }
+    if chunked {
+        wr.write_all(b"0\r\n\r\n").await?;
+    }
+    Ok(())
+}
+
+/// Reads until `rbuf` holds at least a complete response head (or the origin closes).
+async fn read_head_bytes(rd: &mut tokio::net::tcp::ReadHalf<'_>, rbuf: &mut BytesMut) -> Result<(), H1Error> {
+    loop {
+        if rbuf.windows(4).any(|w| w == b"\r\n\r\n") {
+            return Ok(());
+        }
+        let n = poll_fn(|cx| poll_fill(rd, rbuf, cx)).await?;
+        if n == 0 {
+            return Err(H1Error::Closed);
+        }
+        if rbuf.len() > MAX_HEAD {
+            return Err(H1Error::BadResponse("response head too large"));
+        }
+    }
+}
+
+/// Parses one response head from the start of `buf`; None when more bytes are needed.
+fn parse_head(buf: &[u8], head_method: bool) -> Result<Option<(usize, Head)>, H1Error> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut slots);
+    let len = match resp.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(H1Error::BadResponse("too many header fields")),
+        Err(_) => return Err(H1Error::BadResponse("malformed response head")),
+    };
+    let code = resp.code.unwrap_or(0);
+    let status = StatusCode::from_u16(code).map_err(|_| H1Error::BadResponse("invalid status code"))?;
+    let http11 = resp.version == Some(1);
+    let mut headers = HeaderMap::with_capacity(resp.headers.len());
+    let mut length: Option<u64> = None;
+    let mut chunked = false;
+    let mut te = false;
+    let mut close = !http11;
+    for h in resp.headers.iter() {
+        let name =
+            HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| H1Error::BadResponse("invalid header name"))?;
+        let value = HeaderValue::from_bytes(h.value).map_err(|_| H1Error::BadResponse("invalid header value"))?;
+        if name == header::CONTENT_LENGTH {
+            let n = std::str::from_utf8(h.value)
+                .ok()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or(H1Error::BadResponse("invalid content-length"))?;
+            if length.is_some_and(|m| m != n) {
+                return Err(H1Error::BadResponse("conflicting content-length"));
+            }
+            length = Some(n);
+        } else if name == header::TRANSFER_ENCODING {
+            te = true;
+            chunked = h
+                .value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name == header::CONNECTION {
+            let v = h.value;
+            if v.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close")) {
+                close = true;
+            } else if !http11 && v.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"keep-alive")) {
+                close = false;
+            }
+        }
+        headers.append(name, value);
+    }
+    if te && length.is_some() {
+        return Err(H1Error::BadResponse("both content-length and transfer-encoding"));
+    }
+    let no_body = head_method
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    let framing = if no_body {
+        Framing::Length(0)
+    } else if te {
+        if chunked {
+            Framing::Chunked
+        } else {
+            Framing::Close
+        }
+    } else if let Some(n) = length {
+        Framing::Length(n)
+    } else {
+        Framing::Close
+    };
+    let reusable = !close && !matches!(framing, Framing::Close);
+    let mut parts = http::Response::new(()).into_parts().0;
+    parts.status = status;
+    parts.version = Version::HTTP_11;
+    parts.headers = headers;
+    Ok(Some((len, Head { parts, framing, reusable })))
+}
+
+/// Reads once from `io` into the spare capacity of `buf`; returns the byte count (0 at EOF).
+pub(super) fn poll_fill<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buf: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    if buf.capacity() - buf.len() < 1024 {
+        buf.reserve(READ_CHUNK);
+    }
+    let len = buf.len();
+    let mut read = ReadBuf::uninit(buf.spare_capacity_mut());
+    let r = Pin::new(io).poll_read(cx, &mut read);
+    let n = read.filled().len();
+    // SAFETY: `ReadBuf` guarantees its first `filled().len()` bytes were initialized by the
+    // reader, and they are the first bytes of `buf`'s spare capacity.
+    unsafe { buf.set_len(len + n) };
+    match r {
+        Poll::Ready(Ok(())) => Poll::Ready(Ok(n)),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
+    }
+}
