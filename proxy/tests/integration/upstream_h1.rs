@@ -79,6 +79,8 @@ async fn response_framings_are_decoded() {
             "/length" => b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".to_vec(),
             "/empty" => b"HTTP/1.1 204 No Content\r\n\r\n".to_vec(),
             "/continue" => b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+            "/expect" if head.to_ascii_lowercase().contains("expect:") => b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            "/expect" => b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nno-expct".to_vec(),
             _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
         }
     })
@@ -96,6 +98,13 @@ async fn response_framings_are_decoded() {
         let got = harness::get(&c, web, "x", "/continue").await;
         assert_eq!((got.status, got.body.as_str()), (StatusCode::CREATED, "ok"));
     }
+    // `Expect: 100-continue` is answered by rampart and not passed to the origin.
+    let (resp, _) = harness::raw(
+        web,
+        b"POST /expect HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",
+    )
+    .await;
+    assert!(resp.contains("200 OK") && resp.ends_with("no-expct"), "{resp}");
 }
 
 #[tokio::test]
@@ -144,7 +153,7 @@ async fn ambiguous_or_broken_responses_are_502() {
     let p = proxy_to(origin).await;
     let web = addr(&p, "web").await;
     let c = client();
-    for path in ["/both", "/two-lengths", "/garbage", "/other"] {
+    for path in ["/both", "/two-lengths", "/garbage", "/switch", "/other"] {
         let got = harness::get(&c, web, "x", path).await;
         assert_eq!(got.status, StatusCode::BAD_GATEWAY, "{path}");
     }

@@ -82,7 +82,9 @@ impl Outgoing {
         head.extend_from_slice(target.as_bytes());
         head.extend_from_slice(b" HTTP/1.1\r\n");
         for (name, value) in &parts.headers {
-            if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+            // Framing is ours to set; `Expect: 100-continue` was already answered to the client
+            // by hyper, and forwarding it would make the origin wait for a body we hold back.
+            if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING || name == header::EXPECT {
                 continue;
             }
             head.extend_from_slice(name.as_str().as_bytes());
@@ -100,6 +102,10 @@ impl Outgoing {
         head.extend_from_slice(b"\r\n");
         Self { head, body, chunked, has_body, head_method: parts.method == Method::HEAD }
     }
+}
+
+fn is_reset(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe)
 }
 
 fn expects_body(m: &Method) -> bool {
@@ -178,16 +184,27 @@ pub async fn exchange(conn: &mut H1Conn, mut out: Outgoing, reused: bool) -> Res
         match parse_head(&conn.rbuf, out.head_method)? {
             Some((len, head)) => {
                 let _ = conn.rbuf.split_to(len);
-                if head.parts.status.is_informational() && head.parts.status != StatusCode::SWITCHING_PROTOCOLS {
+                if head.parts.status == StatusCode::SWITCHING_PROTOCOLS {
+                    // Upgrades never take this path.
+                    return Err(H1Error::BadResponse("101 to a request that asked for no upgrade"));
+                }
+                if head.parts.status.is_informational() {
                     continue;
                 }
                 let reusable = head.reusable && complete;
                 return Ok(Head { reusable, ..head });
             }
             None => {
-                let n = poll_fn(|cx| poll_fill(&mut conn.io, &mut conn.rbuf, cx)).await?;
+                // A pooled connection the origin had already closed shows as EOF or a reset
+                // before any byte of a response; a body-less request is then sent again.
+                let resend = reused && !out.has_body && conn.rbuf.is_empty();
+                let n = match poll_fn(|cx| poll_fill(&mut conn.io, &mut conn.rbuf, cx)).await {
+                    Ok(n) => n,
+                    Err(e) if resend && is_reset(&e) => return Err(H1Error::Resend(Box::new(out))),
+                    Err(e) => return Err(e.into()),
+                };
                 if n == 0 {
-                    if conn.rbuf.is_empty() && reused && !out.has_body {
+                    if resend {
                         return Err(H1Error::Resend(Box::new(out)));
                     }
                     return Err(H1Error::Closed);
