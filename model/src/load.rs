@@ -84,3 +84,46 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Mutated configs are refused with an error or accepted, never a panic.
+    #[test]
+    fn mutated_configs_never_panic() {
+        let seed = include_str!("../../deploy/examples/edge.yaml");
+        let mut state: u64 = 0x9e3779b97f4a7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"{}[]:,-\"' \n\t#&*!|>%@`0123456789abcxyz.";
+        let (mut ok, mut err) = (0, 0);
+        for _ in 0..2000 {
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..(1 + next() % 4) {
+                let i = (next() % bytes.len() as u64) as usize;
+                match next() % 3 {
+                    0 => bytes[i] = alphabet[(next() % alphabet.len() as u64) as usize],
+                    1 => {
+                        bytes.remove(i);
+                    }
+                    _ => bytes.insert(i, alphabet[(next() % alphabet.len() as u64) as usize]),
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            match load_str(&text) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    assert!(!e.to_string().is_empty());
+                    err += 1;
+                }
+            }
+        }
+        // The mutations must exercise both outcomes to mean anything.
+        assert!(ok > 0 && err > 0, "ok {ok}, err {err}");
+    }
+}

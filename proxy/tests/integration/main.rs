@@ -7,6 +7,7 @@ mod balancing;
 mod https;
 mod l7;
 mod reload;
+mod robustness;
 mod smuggling;
 mod tls;
 mod upstream_h1;
