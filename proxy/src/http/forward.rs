@@ -115,10 +115,15 @@ async fn proxy_h1(
     let mut moved = false;
     // After a pooled connection turned out dead, the same endpoint is tried on a new one.
     let mut fresh_on: Option<usize> = None;
+    // The connect failure that sent us looking for another endpoint, if any.
+    let mut last: Option<(ProxyError, SocketAddr)> = None;
     loop {
         let fresh = fresh_on.take();
         let Some(idx) = fresh.or_else(|| svc.balancer.pick(hash, skip)) else {
-            return fail(ProxyError::NoEndpoint(svc.name.clone()), None);
+            return match last {
+                Some((e, a)) => fail(e, Some(a)),
+                None => fail(ProxyError::NoEndpoint(svc.name.clone()), None),
+            };
         };
         let endpoint = &svc.balancer.endpoints()[idx];
         let pool = &svc.pools[idx];
@@ -137,6 +142,7 @@ async fn proxy_h1(
                     moved = true;
                     svc.stats.retries.fetch_add(1, Ordering::Relaxed);
                     skip = Some(idx);
+                    last = Some((e.into(), addr));
                     continue;
                 }
                 return fail(e.into(), Some(addr));
@@ -187,10 +193,11 @@ async fn proxy_hyper(
     let mut req = Some(req);
     let mut skip = None;
     let mut last_addr = None;
+    let mut last: Option<ProxyError> = None;
     // One retry on another endpoint when nothing went upstream; never once bytes did.
     for attempt in 0..2 {
         let Some(idx) = svc.balancer.pick(hash, skip) else {
-            return fail(ProxyError::NoEndpoint(svc.name.clone()), last_addr);
+            return fail(last.unwrap_or_else(|| ProxyError::NoEndpoint(svc.name.clone())), last_addr);
         };
         let endpoint = &svc.balancer.endpoints()[idx];
         let pool = &svc.pools[idx];
@@ -204,12 +211,22 @@ async fn proxy_hyper(
         };
         let mut resp = match result {
             Ok(resp) => resp,
-            Err(SendError::NotSent(_, r) | SendError::Connect(_, r)) if attempt == 0 => {
+            Err(SendError::NotSent(e, r)) if attempt == 0 => {
                 record(endpoint, svc, true);
                 svc.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
                 svc.stats.retries.fetch_add(1, Ordering::Relaxed);
                 req = Some(r);
                 skip = Some(idx);
+                last = Some(ProxyError::Upstream(addr, Box::new(e)));
+                continue;
+            }
+            Err(SendError::Connect(e, r)) if attempt == 0 => {
+                record(endpoint, svc, true);
+                svc.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
+                svc.stats.retries.fetch_add(1, Ordering::Relaxed);
+                req = Some(r);
+                skip = Some(idx);
+                last = Some(e.into());
                 continue;
             }
             Err(e) => {
@@ -253,7 +270,7 @@ async fn proxy_hyper(
         let body = ProxyBody::upstream(body, ExchangeGuard { in_flight });
         return (Response::from_parts(parts, body), Outcome { upstream: Some(addr), error: None });
     }
-    fail(ProxyError::NoEndpoint(svc.name.clone()), last_addr)
+    fail(last.unwrap_or_else(|| ProxyError::NoEndpoint(svc.name.clone())), last_addr)
 }
 
 enum SendError {

@@ -315,3 +315,39 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     assert!(done.await.unwrap(), "shutdown should end cleanly");
     assert!(tokio::net::TcpStream::connect(web).await.is_err(), "listener still accepting after shutdown");
 }
+
+#[tokio::test]
+async fn connect_timeout_gives_504_not_503() {
+    // A listener that never accepts, with its backlog full: further connects hang.
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.bind(&"127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+    sock.listen(0).unwrap();
+    let black = sock.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(100), tokio::net::TcpStream::connect(black)).await
+        {
+            fillers.push(s);
+        }
+    }
+    let yaml = format!(
+        r#"
+admin: {{ enabled: false }}
+listeners: [ {{ name: web, address: "127.0.0.1:0", protocol: http }} ]
+routes: [ {{ paths: [ {{ path: /, backend: hole }} ] }} ]
+services:
+  - name: hole
+    endpoints: ["{black}"]
+    timeouts: {{ connect: 200ms }}
+"#
+    );
+    let p = harness::start(&yaml).await;
+    let web = addr(&p, "web").await;
+    let start = std::time::Instant::now();
+    let got = get(&client(), web, "x", "/").await;
+    assert_eq!(got.status, StatusCode::GATEWAY_TIMEOUT);
+    // One endpoint: there is nowhere to retry, so the answer is the connect timeout itself.
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(190) && took < Duration::from_secs(2), "took {took:?}");
+    drop(fillers);
+}
