@@ -186,3 +186,35 @@ fn write_atomically(path: &Path, text: &str) {
     std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, path).unwrap();
 }
+
+#[test]
+fn access_log_lines_are_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rampart.yaml");
+    let (port, admin_port) = (free_port(), free_port());
+    std::fs::write(&file, config(port, admin_port, "logged")).unwrap();
+    let log = dir.path().join("stderr.log");
+    let child = Command::new(BIN)
+        .args(["proxy", "--config"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let p = Running(child);
+    let web: SocketAddr = ([127, 0, 0, 1], port).into();
+    wait_for("the proxy to answer", || get(web, "/").is_some());
+    assert_eq!(get(web, "/some/path?q=1").unwrap(), (200, "logged".to_owned()));
+    drop(p);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["target"] == "rampart::access" && v["path"] == "/some/path")
+        .unwrap_or_else(|| panic!("no JSON access line for /some/path in:\n{text}"));
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["host"], "test");
+    assert_eq!(line["listener"], "web");
+    assert!(line["duration_us"].is_u64(), "{line}");
+}
