@@ -86,8 +86,6 @@ pub struct Metrics {
     pub reloads_ok: AtomicU64,
     /// Configs rejected (the running one stayed).
     pub reloads_failed: AtomicU64,
-    /// Requests rejected before routing (malformed or ambiguous HTTP framing).
-    pub bad_requests: AtomicU64,
     routes: Mutex<BTreeMap<(String, String), Arc<RouteStats>>>,
     services: Mutex<BTreeMap<String, Arc<ServiceStats>>>,
 }
@@ -198,7 +196,15 @@ impl Metrics {
             );
         }
 
-        let simple: [(&str, &str, &str, u64); 5] = [
+        out.push_str(
+            "# HELP rampart_http_rejected_requests_total HTTP/1.1 requests refused for malformed or ambiguous framing, by reason.\n",
+        );
+        out.push_str("# TYPE rampart_http_rejected_requests_total counter\n");
+        for (reason, n) in crate::http::gate::rejected_by_reason() {
+            let _ = writeln!(out, "rampart_http_rejected_requests_total{{reason=\"{}\"}} {n}", reason.as_str());
+        }
+
+        let simple: [(&str, &str, &str, u64); 4] = [
             ("rampart_connections_total", "counter", "Downstream connections accepted.", g(&self.connections_total)),
             ("rampart_config_reloads_ok_total", "counter", "Configs applied.", g(&self.reloads_ok)),
             (
@@ -206,12 +212,6 @@ impl Metrics {
                 "counter",
                 "Configs rejected; the running config stayed.",
                 g(&self.reloads_failed),
-            ),
-            (
-                "rampart_http_bad_requests_total",
-                "counter",
-                "Requests rejected for malformed or ambiguous framing.",
-                g(&self.bad_requests),
             ),
             ("rampart_up", "gauge", "1 while the proxy runs.", 1),
         ];

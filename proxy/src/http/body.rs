@@ -15,17 +15,6 @@ use crate::http::upstream::h1_body::H1Body;
 /// Error type of response bodies.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Keeps an upstream exchange accounted for until its response body ends.
-#[derive(Debug)]
-pub struct ExchangeGuard {
-    /// The endpoint's in-flight count.
-    pub in_flight: InFlight,
-}
-
-impl ExchangeGuard {
-    fn finish(self) {}
-}
-
 pin_project! {
     /// A downstream response body.
     #[project = ProxyBodyProj]
@@ -33,8 +22,9 @@ pin_project! {
     pub enum ProxyBody {
         /// A body rampart wrote (errors, direct responses, metrics).
         Full { data: Option<Bytes> },
-        /// An upstream body from a hyper connection (HTTP/2, upgrades).
-        Upstream { #[pin] inner: Incoming, guard: Option<ExchangeGuard> },
+        /// An upstream body from a hyper connection (HTTP/2, upgrades); the endpoint counts it
+        /// in flight until it ends.
+        Upstream { #[pin] inner: Incoming, in_flight: Option<InFlight> },
         /// An upstream body read by rampart's own HTTP/1.1 client.
         H1 { body: H1Body },
     }
@@ -52,14 +42,11 @@ impl ProxyBody {
         Self::Full { data: None }
     }
 
-    /// An upstream body; `guard` is released when it ends.
-    pub fn upstream(inner: Incoming, guard: ExchangeGuard) -> Self {
-        if inner.is_end_stream() {
-            // Nothing to read: the exchange is over now (hyper may never poll this body).
-            guard.finish();
-            return Self::Upstream { inner, guard: None };
-        }
-        Self::Upstream { inner, guard: Some(guard) }
+    /// An upstream body, counted in flight on its endpoint until it ends.
+    pub fn upstream(inner: Incoming, in_flight: InFlight) -> Self {
+        // With nothing to read the exchange is over now: hyper may never poll this body.
+        let in_flight = (!inner.is_end_stream()).then_some(in_flight);
+        Self::Upstream { inner, in_flight }
     }
 }
 
@@ -70,30 +57,15 @@ impl Body for ProxyBody {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.project() {
             ProxyBodyProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-            ProxyBodyProj::Upstream { mut inner, guard } => match inner.as_mut().poll_frame(cx) {
-                Poll::Ready(None) => {
-                    if let Some(g) = guard.take() {
-                        g.finish();
-                    }
-                    Poll::Ready(None)
+            ProxyBodyProj::Upstream { mut inner, in_flight } => {
+                let r = inner.as_mut().poll_frame(cx);
+                // The exchange ends at the last frame, an error, or when the body says it has
+                // ended (hyper stops polling then, so a `None` may never be asked for).
+                if matches!(r, Poll::Ready(None | Some(Err(_)))) || inner.is_end_stream() {
+                    in_flight.take();
                 }
-                Poll::Ready(Some(Err(e))) => {
-                    // Broken upstream body: drop the connection rather than pool it.
-                    guard.take();
-                    Poll::Ready(Some(Err(Box::new(e))))
-                }
-                Poll::Ready(Some(Ok(frame))) => {
-                    // hyper stops polling once the body says it has ended, so the exchange
-                    // is finished here rather than at a `None` that may never be asked for.
-                    if inner.is_end_stream() {
-                        if let Some(g) = guard.take() {
-                            g.finish();
-                        }
-                    }
-                    Poll::Ready(Some(Ok(frame)))
-                }
-                Poll::Pending => Poll::Pending,
-            },
+                r.map_err(|e| Box::new(e) as BoxError)
+            }
             ProxyBodyProj::H1 { body } => Pin::new(body).poll_frame(cx),
         }
     }

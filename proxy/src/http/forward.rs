@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use model::UpstreamProtocol;
 
 use crate::endpoint::{EndpointState, InFlight};
-use crate::http::body::{BoxError, ExchangeGuard, ProxyBody};
+use crate::http::body::{BoxError, ProxyBody};
 use crate::http::error::{ProxyError, Side};
 use crate::http::handler::{error_response, hash_for, ConnContext, Outcome};
 use crate::http::headers;
@@ -267,7 +267,7 @@ async fn proxy_hyper(
             // The upgrade was refused: the rest of this connection is not worth re-framing.
             parts.headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
-        let body = ProxyBody::upstream(body, ExchangeGuard { in_flight });
+        let body = ProxyBody::upstream(body, in_flight);
         return (Response::from_parts(parts, body), Outcome { upstream: Some(addr), error: None });
     }
     fail(last.unwrap_or_else(|| ProxyError::NoEndpoint(svc.name.clone())), last_addr)

@@ -298,6 +298,16 @@ async fn smuggling_corpus_through_the_proxy() {
             }
         }
     }
+    // Every refusal is counted by reason. The counters are process-wide, so other tests can
+    // only add to them.
+    let rejects = cases().iter().filter(|c| matches!(c.expect, Expect::Reject(_))).count() as f64;
+    let m = harness::metrics(&p).await;
+    let counted: f64 = m
+        .lines()
+        .filter(|l| l.starts_with("rampart_http_rejected_requests_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(counted >= rejects, "{counted} rejections counted for {rejects} rejected cases:\n{m}");
 }
 
 #[tokio::test]
