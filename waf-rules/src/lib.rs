@@ -1,0 +1,19 @@
+//! SecLang rule engine: loads ModSecurity v3 configuration (the OWASP Core Rule Set unchanged),
+//! compiles it once into an immutable rule set and evaluates requests against it.
+//!
+//! # Organization
+//! - [`seclang`]: the configuration parser (directives, quoting, continuations, `Include`).
+//! - [`variables`]: variable specifications (`ARGS:foo|!ARGS:bar|&TX:x`).
+//! - [`operators`]: `@rx`, `@pm`, `@detectSQLi`, ... compiled once, evaluated per value.
+//! - [`transformations`]: `t:lowercase`, `t:urlDecodeUni`, ... pure byte functions.
+//! - [`actions`]: rule actions (`id`, `phase`, `setvar`, `chain`, `ctl`, ...).
+//! - [`body`]: request body processors (urlencoded, multipart, JSON, XML) and cookies.
+//! - [`macros`]: `%{tx.score}` macro strings, parsed at load and expanded per request.
+
+pub mod actions;
+pub mod body;
+pub mod macros;
+pub mod operators;
+pub mod seclang;
+pub mod transformations;
+pub mod variables;
