@@ -2,12 +2,14 @@
 //!
 //! # Organization
 //! - [`server`]: accept loops, TLS and protocol detection, serving HTTP/1.1 and HTTP/2.
-//! - [`gate`]: the HTTP/1.1 framing guard that turns ambiguous requests away before hyper.
+//! - [`h1_server`]: rampart's own HTTP/1.1 server loop for plain requests (hyper serves the rest).
+//! - [`gate`]: the HTTP/1.1 framing checks that turn ambiguous requests away, and the IO guard
+//!   in front of hyper's HTTP/1 server.
 //! - [`handler`]: one request: route, then answer directly or proxy.
 //! - [`forward`]: proxying to a service: endpoint choice, retries, passive health.
 //! - [`upstream`]: upstream connection pools (HTTP/1.1 keep-alive, shared HTTP/2).
 //! - [`headers`]: hop-by-hop removal, forwarding headers, request ids.
-//! - [`body`]: the downstream response body type.
+//! - [`body`]: the response and request body types.
 //! - [`error`]: failures, who caused them, and their status codes.
 //! - [`io`]: small I/O adapters.
 
@@ -15,6 +17,7 @@ pub mod body;
 pub mod error;
 pub mod forward;
 pub mod gate;
+pub mod h1_server;
 pub mod handler;
 pub mod headers;
 pub mod io;

@@ -1,5 +1,6 @@
-//! The response body rampart sends downstream: bytes it wrote itself, or an upstream body
-//! whose connection goes back to its pool when the body ends.
+//! Message bodies: the response body rampart sends downstream (bytes it wrote itself, or an
+//! upstream body whose connection goes back to its pool when the body ends), and the request
+//! body it forwards (streamed by hyper or already read whole).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -83,6 +84,57 @@ impl Body for ProxyBody {
             Self::Full { data } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Self::Upstream { inner, .. } => inner.size_hint(),
             Self::H1 { body } => body.size_hint(),
+        }
+    }
+}
+
+pin_project! {
+    /// A downstream request body: streamed by hyper (HTTP/2, and HTTP/1 requests the lean
+    /// server hands to hyper), or read whole by rampart's own HTTP/1.1 server.
+    #[project = RequestBodyProj]
+    #[derive(Debug)]
+    pub enum RequestBody {
+        /// A body hyper reads.
+        Hyper { #[pin] inner: Incoming },
+        /// A body already in memory (possibly empty).
+        Buffered { data: Option<Bytes> },
+    }
+}
+
+impl RequestBody {
+    /// A body hyper reads.
+    pub fn hyper(inner: Incoming) -> Self {
+        Self::Hyper { inner }
+    }
+
+    /// A body already read.
+    pub fn buffered(data: Bytes) -> Self {
+        Self::Buffered { data: if data.is_empty() { None } else { Some(data) } }
+    }
+}
+
+impl Body for RequestBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.project() {
+            RequestBodyProj::Hyper { inner } => inner.poll_frame(cx),
+            RequestBodyProj::Buffered { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Hyper { inner } => inner.is_end_stream(),
+            Self::Buffered { data } => data.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Hyper { inner } => inner.size_hint(),
+            Self::Buffered { data } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
         }
     }
 }

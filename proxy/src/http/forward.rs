@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use model::UpstreamProtocol;
 
 use crate::endpoint::{EndpointState, InFlight};
-use crate::http::body::{BoxError, ProxyBody};
+use crate::http::body::{BoxError, ProxyBody, RequestBody};
 use crate::http::error::{ProxyError, Side};
 use crate::http::handler::{error_response, hash_for, ConnContext, Outcome};
 use crate::http::headers;
@@ -34,7 +34,7 @@ pub(crate) async fn proxy(
     ctx: &ConnContext,
     target: &RouteTarget,
     svc: &Arc<ServiceRuntime>,
-    mut req: Request<Incoming>,
+    mut req: Request<RequestBody>,
 ) -> (Response<ProxyBody>, Outcome) {
     // Refuse oversized bodies before touching an upstream.
     let declared =

@@ -44,9 +44,10 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use self::chunked::ChunkedDecoder;
-use self::head::{Framing, HeadScan, RequestHead};
+pub(crate) use self::head::{validate as validate_head, Framing, HeadScan, RequestHead};
 use self::poison::Poison;
 use self::response::{Exchange, Outcome, ResponseTracker};
+pub(crate) use self::violation::count as count_violation;
 pub use self::violation::{rejected, rejected_by_reason, rejected_total, Violation};
 
 /// Default limit of a request head (and of a trailer section).

@@ -7,11 +7,10 @@ use std::time::Instant;
 
 use http::header::{self, HeaderValue};
 use http::{Request, Response};
-use hyper::body::Incoming;
 use model::{HashOn, Policy};
 
 use crate::balance::hash_key;
-use crate::http::body::ProxyBody;
+use crate::http::body::{ProxyBody, RequestBody};
 use crate::http::error::ProxyError;
 use crate::http::forward::proxy;
 use crate::http::headers;
@@ -42,14 +41,15 @@ pub(crate) struct Outcome {
 }
 
 /// Handles one request; never fails (errors become responses).
-pub async fn handle(ctx: Arc<ConnContext>, req: Request<Incoming>) -> Result<Response<ProxyBody>, Infallible> {
-    let start = Instant::now();
+pub async fn handle(ctx: Arc<ConnContext>, req: Request<RequestBody>) -> Result<Response<ProxyBody>, Infallible> {
     let _in_flight = ctx.activity.request();
     let rt = ctx.shared.runtime.load_full();
     let Some(listener) = rt.listeners.get(&ctx.listener) else {
         let e = ProxyError::ListenerGone(ctx.listener.clone());
         return Ok(error_response(&e));
     };
+    // The clock is read only for the access log.
+    let start = listener.config.access_log.then(Instant::now);
     let target = listener.routes.lookup(request_host(&req), req.uri().path()).unwrap_or(&listener.fallback).clone();
     let log = listener
         .config
@@ -79,7 +79,7 @@ pub async fn handle(ctx: Arc<ConnContext>, req: Request<Incoming>) -> Result<Res
             route = &*target.route,
             service,
             upstream = outcome.upstream.map(|a| a.to_string()).unwrap_or_default(),
-            duration_us = start.elapsed().as_micros() as u64,
+            duration_us = start.map_or(0, |s| s.elapsed().as_micros() as u64),
             error = outcome.error.as_ref().map(|e| e.to_string()).unwrap_or_default(),
         );
     } else if let Some(e) = &outcome.error {
@@ -115,7 +115,7 @@ pub fn error_response(e: &ProxyError) -> Response<ProxyBody> {
     r
 }
 
-pub(crate) fn hash_for(svc: &ServiceRuntime, req: &Request<Incoming>, client: SocketAddr) -> Option<u64> {
+pub(crate) fn hash_for<B>(svc: &ServiceRuntime, req: &Request<B>, client: SocketAddr) -> Option<u64> {
     let b = &svc.config.balance;
     if b.policy != Policy::ConsistentHash {
         return None;

@@ -14,7 +14,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::http::gate::{Gate, GateConfig};
+use crate::http::body::RequestBody;
+use crate::http::gate::{Gate, GateConfig, DEFAULT_MAX_HEAD_BYTES};
+use crate::http::h1_server::{self, Exit};
 use crate::http::handler::{handle, ConnContext};
 use crate::http::headers;
 use crate::http::io::{idle_for, Activity, Rewind, Watched};
@@ -88,7 +90,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<
         if h2 {
             serve_h2(tls_stream, ctx, settings, shutdown).await;
         } else {
-            serve_h1(Gate::new(tls_stream, Bytes::new(), GateConfig::default()), ctx, settings, shutdown).await;
+            serve_http1(tls_stream, Bytes::new(), ctx, settings, shutdown).await;
         }
         return;
     }
@@ -106,7 +108,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<
     if settings.http2 && prefix.len() >= H2_PREFACE.len() && prefix.starts_with(H2_PREFACE) {
         serve_h2(Rewind::new(prefix, stream), ctx, settings, shutdown).await;
     } else {
-        serve_h1(Gate::new(stream, prefix, GateConfig::default()), ctx, settings, shutdown).await;
+        serve_http1(stream, prefix, ctx, settings, shutdown).await;
     }
 }
 
@@ -138,12 +140,39 @@ struct ConnSettings {
     http2: bool,
 }
 
+/// HTTP/1: rampart's own loop, handing the connection to hyper for what it does not serve.
+async fn serve_http1<IO>(
+    io: IO,
+    prefix: Bytes,
+    ctx: Arc<ConnContext>,
+    settings: ConnSettings,
+    shutdown: watch::Receiver<bool>,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = ctx.activity.clone();
+    let limits = h1_server::Limits { header_timeout: settings.header_timeout, max_head_bytes: DEFAULT_MAX_HEAD_BYTES };
+    let lean = h1_server::serve(io, prefix, ctx.clone(), limits, shutdown.clone());
+    let exit = tokio::select! {
+        exit = lean => exit,
+        _ = idle_for(&activity, settings.idle) => {
+            tracing::debug!("closing idle connection");
+            return;
+        }
+    };
+    if let Exit::Hyper { io, buffered } = exit {
+        serve_h1(Gate::new(io, buffered, GateConfig::default()), ctx, settings, shutdown).await;
+    }
+}
+
+/// HTTP/1 through hyper, behind the smuggling gate.
 async fn serve_h1<IO>(io: IO, ctx: Arc<ConnContext>, settings: ConnSettings, mut shutdown: watch::Receiver<bool>)
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = ctx.activity.clone();
-    let svc = service_fn(move |req| handle(ctx.clone(), req));
+    let svc =
+        service_fn(move |req: http::Request<hyper::body::Incoming>| handle(ctx.clone(), req.map(RequestBody::hyper)));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(settings.header_timeout)
@@ -172,7 +201,8 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = ctx.activity.clone();
-    let svc = service_fn(move |req| handle(ctx.clone(), req));
+    let svc =
+        service_fn(move |req: http::Request<hyper::body::Incoming>| handle(ctx.clone(), req.map(RequestBody::hyper)));
     let conn = http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(settings.header_timeout.max(Duration::from_secs(10))))

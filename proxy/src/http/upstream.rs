@@ -26,7 +26,7 @@ use model::UpstreamProtocol;
 use tokio::net::TcpStream;
 
 /// Body type sent upstream: the downstream body under the route's size limit.
-pub type UpBody = http_body_util::Limited<Incoming>;
+pub type UpBody = http_body_util::Limited<crate::http::body::RequestBody>;
 
 /// Why no connection could be had. No byte of the request was sent, so a retry is safe.
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@
 mod support;
 
 mod balancing;
+mod downstream_h1;
 mod https;
 mod l7;
 mod reload;

@@ -8,7 +8,7 @@ use super::Violation;
 /// Rejects a LF not preceded by CR and a CR not followed by LF as soon as they arrive. Empty lines
 /// before the request line are skipped (RFC 9112 section 2.2) and counted as part of the head.
 #[derive(Debug, Default)]
-pub(super) struct HeadScan {
+pub(crate) struct HeadScan {
     /// Next byte to look at.
     pos: usize,
     /// Start of the current line.
@@ -23,7 +23,7 @@ impl HeadScan {
     /// Looks at the bytes of `buf` not seen yet; `buf` must start where the head starts and only grow.
     ///
     /// Returns the head's length (up to and including the empty line) once it is complete.
-    pub(super) fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>, Violation> {
+    pub(crate) fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>, Violation> {
         while let Some(&byte) = buf.get(self.pos) {
             let i = self.pos;
             match byte {
@@ -54,14 +54,14 @@ impl HeadScan {
     }
 
     /// Length of the empty lines before the request line.
-    pub(super) fn leading(&self) -> usize {
+    pub(crate) fn leading(&self) -> usize {
         self.leading
     }
 }
 
 /// How the body of a request is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Framing {
+pub(crate) enum Framing {
     /// No Content-Length or Transfer-Encoding: no body.
     None,
     /// `Content-Length: n`.
@@ -72,18 +72,18 @@ pub(super) enum Framing {
 
 /// What the gate needs to know about a valid request head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct RequestHead {
-    pub(super) framing: Framing,
+pub(crate) struct RequestHead {
+    pub(crate) framing: Framing,
     /// `HEAD`: its response has no body.
-    pub(super) head_method: bool,
+    pub(crate) head_method: bool,
     /// `CONNECT`: a 2xx response turns the connection into a tunnel.
-    pub(super) connect: bool,
+    pub(crate) connect: bool,
     /// Has an `Upgrade` field: a 101 response switches protocols.
-    pub(super) upgrade: bool,
+    pub(crate) upgrade: bool,
 }
 
 /// Validates a complete head (as measured by [`HeadScan`], with `leading` empty lines first).
-pub(super) fn validate(head: &[u8], leading: usize) -> Result<RequestHead, Violation> {
+pub(crate) fn validate(head: &[u8], leading: usize) -> Result<RequestHead, Violation> {
     // The scan guarantees `head` ends with CRLF CRLF and has no bare CR or LF, so splitting on LF
     // and dropping the CR before it yields the lines.
     let content = &head[leading..head.len() - 4];

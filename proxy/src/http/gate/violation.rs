@@ -174,7 +174,7 @@ const REASONS: usize = Violation::TrailersTooLarge as usize + 1;
 static REJECTED: [AtomicU64; REASONS] = [const { AtomicU64::new(0) }; REASONS];
 
 /// Counts one rejection for `reason`.
-pub(super) fn count(reason: Violation) {
+pub(crate) fn count(reason: Violation) {
     REJECTED[reason.index()].fetch_add(1, Ordering::Relaxed);
 }
 

@@ -181,9 +181,8 @@ pub async fn exchange(conn: &mut H1Conn, mut out: Outgoing, reused: bool) -> Res
         }
     }
     loop {
-        match parse_head(&conn.rbuf, out.head_method)? {
-            Some((len, head)) => {
-                let _ = conn.rbuf.split_to(len);
+        match parse_head(&mut conn.rbuf, out.head_method)? {
+            Some(head) => {
                 if head.parts.status == StatusCode::SWITCHING_PROTOCOLS {
                     // Upgrades never take this path.
                     return Err(H1Error::BadResponse("101 to a request that asked for no upgrade"));
@@ -257,8 +256,9 @@ async fn read_head_bytes(rd: &mut tokio::net::tcp::ReadHalf<'_>, rbuf: &mut Byte
     }
 }
 
-/// Parses one response head from the start of `buf`; None when more bytes are needed.
-fn parse_head(buf: &[u8], head_method: bool) -> Result<Option<(usize, Head)>, H1Error> {
+/// Parses one response head from the start of `buf` and takes it out of `buf`; None when more
+/// bytes are needed. Header values share the head's bytes instead of copying them.
+fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1Error> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut slots);
     let len = match resp.parse(buf) {
@@ -268,19 +268,34 @@ fn parse_head(buf: &[u8], head_method: bool) -> Result<Option<(usize, Head)>, H1
         Err(_) => return Err(H1Error::BadResponse("malformed response head")),
     };
     let code = resp.code.unwrap_or(0);
-    let status = StatusCode::from_u16(code).map_err(|_| H1Error::BadResponse("invalid status code"))?;
     let http11 = resp.version == Some(1);
-    let mut headers = HeaderMap::with_capacity(resp.headers.len());
+    // Where each field sits in the head, so the head can leave `buf` before values are made.
+    let base = buf.as_ptr() as usize;
+    let mut fields = [FieldAt::default(); MAX_HEADERS];
+    let count = resp.headers.len();
+    for (slot, h) in fields.iter_mut().zip(resp.headers.iter()) {
+        *slot = FieldAt {
+            name: h.name.as_ptr() as usize - base,
+            name_len: h.name.len(),
+            value: h.value.as_ptr() as usize - base,
+            value_len: h.value.len(),
+        };
+    }
+    let head = buf.split_to(len).freeze();
+    let status = StatusCode::from_u16(code).map_err(|_| H1Error::BadResponse("invalid status code"))?;
+    let mut headers = HeaderMap::with_capacity(count);
     let mut length: Option<u64> = None;
     let mut chunked = false;
     let mut te = false;
     let mut close = !http11;
-    for h in resp.headers.iter() {
-        let name =
-            HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| H1Error::BadResponse("invalid header name"))?;
-        let value = HeaderValue::from_bytes(h.value).map_err(|_| H1Error::BadResponse("invalid header value"))?;
+    for f in &fields[..count] {
+        let name = HeaderName::from_bytes(&head[f.name..f.name + f.name_len])
+            .map_err(|_| H1Error::BadResponse("invalid header name"))?;
+        let raw = head.slice(f.value..f.value + f.value_len);
+        let value =
+            HeaderValue::from_maybe_shared(raw.clone()).map_err(|_| H1Error::BadResponse("invalid header value"))?;
         if name == header::CONTENT_LENGTH {
-            let n = std::str::from_utf8(h.value)
+            let n = std::str::from_utf8(&raw)
                 .ok()
                 .map(str::trim)
                 .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
@@ -292,13 +307,12 @@ fn parse_head(buf: &[u8], head_method: bool) -> Result<Option<(usize, Head)>, H1
             length = Some(n);
         } else if name == header::TRANSFER_ENCODING {
             te = true;
-            chunked = h
-                .value
+            chunked = raw
                 .rsplit(|&b| b == b',')
                 .next()
                 .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
         } else if name == header::CONNECTION {
-            let v = h.value;
+            let v = &raw[..];
             if v.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close")) {
                 close = true;
             } else if !http11 && v.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"keep-alive")) {
@@ -332,7 +346,16 @@ fn parse_head(buf: &[u8], head_method: bool) -> Result<Option<(usize, Head)>, H1
     parts.status = status;
     parts.version = Version::HTTP_11;
     parts.headers = headers;
-    Ok(Some((len, Head { parts, framing, reusable })))
+    Ok(Some(Head { parts, framing, reusable }))
+}
+
+/// Offsets of one header field within a response head.
+#[derive(Clone, Copy, Default)]
+struct FieldAt {
+    name: usize,
+    name_len: usize,
+    value: usize,
+    value_len: usize,
 }
 
 /// Reads once from `io` into the spare capacity of `buf`; returns the byte count (0 at EOF).
