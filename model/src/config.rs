@@ -29,6 +29,9 @@ pub struct Config {
     /// Upstream services and their endpoints.
     #[serde(default)]
     pub services: Vec<Service>,
+    /// WAF policies, attached to listeners and routes by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waf: Vec<crate::WafPolicy>,
 }
 
 // === Admin ===
@@ -123,6 +126,9 @@ pub struct Listener {
     /// Log one JSON line per request (target `access`).
     #[serde(default = "yes")]
     pub access_log: bool,
+    /// WAF policy for requests on this listener (routes may override it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waf: Option<String>,
 }
 
 impl Listener {
@@ -254,6 +260,9 @@ pub struct Route {
     /// Listeners this route applies to; every HTTP/HTTPS listener when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub listeners: Vec<String>,
+    /// WAF policy for this route's requests, overriding the listener's; `off` for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waf: Option<String>,
 }
 
 /// How a path rule compares the request path (Ingress v1 `pathType`).
@@ -557,7 +566,7 @@ impl Default for ServiceTimeouts {
     }
 }
 
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
 }
 

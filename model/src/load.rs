@@ -36,7 +36,7 @@ pub enum LoadError {
     },
 }
 
-/// Reads, parses and validates the config file at `path`. Relative certificate paths are
+/// Reads, parses and validates the config file at `path`. Relative certificate and WAF rule paths are
 /// taken relative to the file's directory.
 pub fn load_file(path: &Path) -> Result<Snapshot, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
@@ -80,6 +80,13 @@ fn resolve_paths(config: &mut Config, base: &Path) {
             for c in &mut tls.certificates {
                 fix(&mut c.cert);
                 fix(&mut c.key);
+            }
+        }
+    }
+    for w in &mut config.waf {
+        for r in &mut w.rules {
+            if Path::new(r.as_str()).is_relative() {
+                *r = base.join(&*r).to_string_lossy().into_owned();
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use crate::{Certificate, Config, DirectResponse, HashOn, PathType, Policy, Protocol, Target};
+use crate::{Certificate, Config, DirectResponse, HashOn, PathType, Policy, Protocol, Target, WAF_OFF};
 
 /// One problem found in a config, at a path such as `routes[3].paths[0].backend`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,6 +155,8 @@ pub fn validate(config: &Config) -> Result<(), Problems> {
         }
     }
 
+    check_waf(&mut p, config);
+
     let mut snames = HashMap::new();
     for (i, s) in config.services.iter().enumerate() {
         let at = format!("services[{i}]");
@@ -214,6 +216,70 @@ pub fn validate(config: &Config) -> Result<(), Problems> {
         Ok(())
     } else {
         Err(p)
+    }
+}
+
+/// WAF policies: unique names, something to load, sane CRS values, and references that exist.
+fn check_waf(p: &mut Problems, config: &Config) {
+    let mut names = HashMap::new();
+    for (i, w) in config.waf.iter().enumerate() {
+        let at = format!("waf[{i}]");
+        check_name(p, &format!("{at}.name"), &w.name);
+        if w.name == WAF_OFF {
+            p.push(format!("{at}.name"), format!("{WAF_OFF:?} is reserved (it turns the WAF off on a route)"));
+        }
+        if let Some(j) = names.insert(w.name.as_str(), i) {
+            p.push(format!("{at}.name"), format!("duplicate WAF policy name {:?} (also waf[{j}])", w.name));
+        }
+        if w.rules.is_empty() && w.directives.as_deref().is_none_or(|d| d.trim().is_empty()) {
+            p.push(format!("{at}.rules"), "at least one rule file or some directives are required");
+        }
+        for (k, r) in w.rules.iter().enumerate() {
+            if r.trim().is_empty() {
+                p.push(format!("{at}.rules[{k}]"), "empty path");
+            }
+        }
+        if let Some(c) = &w.crs {
+            if !(1..=4).contains(&c.paranoia_level) {
+                p.push(format!("{at}.crs.paranoia_level"), format!("must be 1 to 4, not {}", c.paranoia_level));
+            }
+            if let Some(d) = c.detection_paranoia_level {
+                if !(1..=4).contains(&d) || d < c.paranoia_level {
+                    p.push(
+                        format!("{at}.crs.detection_paranoia_level"),
+                        format!("must be paranoia_level ({}) to 4, not {d}", c.paranoia_level),
+                    );
+                }
+            }
+            if c.inbound_anomaly_threshold == 0 {
+                p.push(format!("{at}.crs.inbound_anomaly_threshold"), "must be at least 1");
+            }
+            if c.outbound_anomaly_threshold == 0 {
+                p.push(format!("{at}.crs.outbound_anomaly_threshold"), "must be at least 1");
+            }
+        }
+        if w.request_body_limit == 0 {
+            p.push(format!("{at}.request_body_limit"), "must be at least 1");
+        }
+    }
+    let known = |name: &str| names.contains_key(name);
+    for (i, l) in config.listeners.iter().enumerate() {
+        match &l.waf {
+            Some(_) if !l.protocol.is_http() => {
+                p.push(format!("listeners[{i}].waf"), format!("only for http/https listeners, not {}", l.protocol))
+            }
+            Some(w) if w != WAF_OFF && !known(w) => {
+                p.push(format!("listeners[{i}].waf"), format!("unknown WAF policy {w:?}"))
+            }
+            _ => {}
+        }
+    }
+    for (i, r) in config.routes.iter().enumerate() {
+        if let Some(w) = &r.waf {
+            if w != WAF_OFF && !known(w) {
+                p.push(format!("routes[{i}].waf"), format!("unknown WAF policy {w:?}"));
+            }
+        }
     }
 }
 
@@ -362,6 +428,45 @@ services:
             assert!(got.iter().any(|g| g.starts_with(w)), "missing {w:?} in {got:#?}");
         }
         assert_eq!(got.len(), want.len(), "{got:#?}");
+    }
+
+    #[test]
+    fn waf_policies_and_references() {
+        let got = problems(
+            r#"
+listeners:
+  - { name: web, address: "127.0.0.1:0", protocol: http, waf: nope }
+  - { name: raw, address: "127.0.0.1:0", protocol: tcp, service: s, waf: crs }
+routes:
+  - { waf: missing, paths: [ { backend: s } ] }
+  - { waf: "off", paths: [ { path: /x, backend: s } ] }
+services: [ { name: s, endpoints: ["127.0.0.1:1"] } ]
+waf:
+  - { name: crs, rules: [rules.conf], crs: { paranoia_level: 5, detection_paranoia_level: 1, inbound_anomaly_threshold: 0 } }
+  - { name: crs, directives: "  " }
+  - { name: "off", rules: [a] }
+"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "waf[0].crs.paranoia_level: must be 1 to 4, not 5",
+                "waf[0].crs.detection_paranoia_level: must be paranoia_level (5) to 4, not 1",
+                "waf[0].crs.inbound_anomaly_threshold: must be at least 1",
+                "waf[1].name: duplicate WAF policy name \"crs\" (also waf[0])",
+                "waf[1].rules: at least one rule file or some directives are required",
+                "waf[2].name: \"off\" is reserved (it turns the WAF off on a route)",
+                "listeners[0].waf: unknown WAF policy \"nope\"",
+                "listeners[1].waf: only for http/https listeners, not tcp",
+                "routes[0].waf: unknown WAF policy \"missing\"",
+            ]
+        );
+        let ok = load_str("waf: [ { name: w, directives: \"SecRuleEngine On\" } ]").unwrap();
+        let w = &ok.config().waf[0];
+        assert_eq!(
+            (w.mode, w.request_body_limit, w.inspect_responses, w.audit_log),
+            (crate::WafMode::Blocking, 1 << 20, false, true)
+        );
     }
 
     #[test]

@@ -77,6 +77,14 @@ pub enum ApplyError {
         /// The protocol.
         protocol: Protocol,
     },
+    /// WAF policies are configured but this build does not run them yet.
+    #[error("waf[{index}] ({name}): WAF policies are not served by this build yet")]
+    WafUnsupported {
+        /// Policy index.
+        index: usize,
+        /// Policy name.
+        name: String,
+    },
 }
 
 /// State shared by every task of one proxy.
@@ -300,6 +308,9 @@ fn check_supported(snapshot: &Snapshot) -> Result<(), ApplyError> {
         if !l.protocol.is_http() {
             return Err(ApplyError::Unsupported { index, name: l.name.clone(), protocol: l.protocol });
         }
+    }
+    if let Some((index, w)) = snapshot.config().waf.iter().enumerate().next() {
+        return Err(ApplyError::WafUnsupported { index, name: w.name.clone() });
     }
     Ok(())
 }

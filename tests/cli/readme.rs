@@ -46,6 +46,7 @@ fn everything() -> Config {
             http2: true,
             access_log: true,
             timeouts: ListenerTimeouts::default(),
+            waf: Some("w".into()),
         }],
         routes: vec![Route {
             name: Some("r".into()),
@@ -58,6 +59,7 @@ fn everything() -> Config {
                 max_request_body_bytes: Some(1),
             }],
             listeners: vec!["l".into()],
+            waf: Some("w".into()),
         }],
         services: vec![Service {
             name: "s".into(),
@@ -74,6 +76,17 @@ fn everything() -> Config {
             }),
             outlier: Outlier::default(),
             timeouts: ServiceTimeouts::default(),
+        }],
+        waf: vec![WafPolicy {
+            name: "w".into(),
+            mode: WafMode::Blocking,
+            rules: vec!["r".into()],
+            directives: Some("SecRuleEngine On".into()),
+            crs: Some(CrsSetup { detection_paranoia_level: Some(2), ..CrsSetup::default() }),
+            request_body_limit: 1,
+            inspect_responses: true,
+            response_body_limit: 1,
+            audit_log: true,
         }],
     }
 }
