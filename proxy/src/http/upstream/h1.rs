@@ -271,16 +271,17 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1E
     let http11 = resp.version == Some(1);
     // Where each field sits in the head, so the head can leave `buf` before values are made.
     let base = buf.as_ptr() as usize;
-    let mut fields = [FieldAt::default(); MAX_HEADERS];
     let count = resp.headers.len();
-    for (slot, h) in fields.iter_mut().zip(resp.headers.iter()) {
-        *slot = FieldAt {
+    let fields: Vec<FieldAt> = resp
+        .headers
+        .iter()
+        .map(|h| FieldAt {
             name: h.name.as_ptr() as usize - base,
             name_len: h.name.len(),
             value: h.value.as_ptr() as usize - base,
             value_len: h.value.len(),
-        };
-    }
+        })
+        .collect();
     let head = buf.split_to(len).freeze();
     let status = StatusCode::from_u16(code).map_err(|_| H1Error::BadResponse("invalid status code"))?;
     let mut headers = HeaderMap::with_capacity(count);
@@ -288,7 +289,7 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1E
     let mut chunked = false;
     let mut te = false;
     let mut close = !http11;
-    for f in &fields[..count] {
+    for f in &fields {
         let name = HeaderName::from_bytes(&head[f.name..f.name + f.name_len])
             .map_err(|_| H1Error::BadResponse("invalid header name"))?;
         let raw = head.slice(f.value..f.value + f.value_len);
@@ -350,7 +351,7 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1E
 }
 
 /// Offsets of one header field within a response head.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct FieldAt {
     name: usize,
     name_len: usize,
