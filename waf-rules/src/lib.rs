@@ -14,6 +14,7 @@ pub mod actions;
 pub mod body;
 pub mod macros;
 pub mod operators;
+pub mod request;
 pub mod seclang;
 pub mod transformations;
 pub mod variables;
