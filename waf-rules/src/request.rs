@@ -43,6 +43,9 @@ impl Default for Limits {
     }
 }
 
+/// One header field: name and value bytes.
+pub type Header = (Vec<u8>, Vec<u8>);
+
 /// A request Apache accepted, as it hands it to ModSecurity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawRequest {
@@ -57,7 +60,7 @@ pub struct RawRequest {
     /// are joined with one space, as Apache stores them; same-name fields are not merged.
     /// Apache's own edits are applied: `Content-Length` is dropped when `Transfer-Encoding` is
     /// present, and `Host` takes the authority of an absolute `http://` request target.
-    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub headers: Vec<Header>,
     /// The body after framing: `Content-Length` bytes, or the de-chunked data. Bytes sent after
     /// it belong to the next request on the connection and are not kept.
     pub body: Vec<u8>,
@@ -173,7 +176,7 @@ impl RawRequest {
 
 /// Splits `value` at commas and merges same-name headers as Apache's `apr_table_compress` does,
 /// then returns the merged value of `name` (`5, 5` for two `Content-Length: 5`).
-fn merged(headers: &[(Vec<u8>, Vec<u8>)], name: &str) -> Option<Vec<u8>> {
+fn merged(headers: &[Header], name: &str) -> Option<Vec<u8>> {
     let mut out: Option<Vec<u8>> = None;
     for (n, v) in headers {
         if n.eq_ignore_ascii_case(name.as_bytes()) {

@@ -1,7 +1,7 @@
 //! Body framing: `Content-Length` and `Transfer-Encoding` checks as in Apache's
 //! `ap_read_request`, and chunked decoding as its `HTTP_IN` filter does.
 
-use super::{merged, Rejection};
+use super::{merged, Header, Rejection};
 
 /// Why the body could not be read. Apache notices this only when the body is read, after
 /// ModSecurity phase 1 ran.
@@ -44,7 +44,7 @@ pub(super) enum Framing {
 
 /// Checks `Content-Length` and `Transfer-Encoding`; drops `Content-Length` when both are sent,
 /// as Apache does.
-pub(super) fn framing(headers: &mut Vec<(Vec<u8>, Vec<u8>)>) -> Result<Framing, Rejection> {
+pub(super) fn framing(headers: &mut Vec<Header>) -> Result<Framing, Rejection> {
     let length = match merged(headers, "Content-Length") {
         Some(value) => Some(strict_length(&value).ok_or(Rejection::BadContentLength)?),
         None => None,

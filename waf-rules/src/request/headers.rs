@@ -1,10 +1,10 @@
 //! The header block, read as Apache's `ap_get_mime_headers_core` does in strict mode.
 
 use super::line::{LineError, LineReader};
-use super::{is_tchar, Limits, Rejection};
+use super::{is_tchar, Header, Limits, Rejection};
 
 /// Reads header lines up to the empty line that ends the head.
-pub(super) fn read_headers(reader: &mut LineReader<'_>, limits: &Limits) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Rejection> {
+pub(super) fn read_headers(reader: &mut LineReader<'_>, limits: &Limits) -> Result<Vec<Header>, Rejection> {
     let mut headers = Vec::new();
     // The field being assembled: it may still grow by obs-fold lines.
     let mut pending: Option<Vec<u8>> = None;

@@ -2,11 +2,11 @@
 //! check, the HTTP/1.1 host requirement and `Expect`.
 
 use super::line::RequestLine;
-use super::{merged, Rejection};
+use super::{merged, Header, Rejection};
 
 /// Validates the host (absolute URI or `Host`) and `Expect`; rewrites `Host` from an absolute
 /// `http://` target as Apache does.
-pub(super) fn check(line: &RequestLine, headers: &mut Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), Rejection> {
+pub(super) fn check(line: &RequestLine, headers: &mut Vec<Header>) -> Result<(), Rejection> {
     let from_url =
         line.method == b"CONNECT" || line.target.scheme.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(b"http"));
     let host_header = merged(headers, "Host");
@@ -48,7 +48,7 @@ pub(super) fn check(line: &RequestLine, headers: &mut Vec<(Vec<u8>, Vec<u8>)>) -
 }
 
 /// Puts `value` in place of the first `Host` field and drops the others.
-fn replace_host(headers: &mut Vec<(Vec<u8>, Vec<u8>)>, value: Vec<u8>) {
+fn replace_host(headers: &mut Vec<Header>, value: Vec<u8>) {
     let mut value = Some(value);
     headers.retain_mut(|(name, v)| {
         if !name.eq_ignore_ascii_case(b"Host") {
