@@ -1,0 +1,1 @@
+//! Urlencoded tests.
