@@ -23,7 +23,10 @@ fn dispatch_limits_and_separator() {
     assert_eq!(out.args, vec![Arg::new("a", "1")]);
     assert_eq!(out.args_skipped, 1);
     let out = process(Some(BodyProcessor::Json), None, br#"{"a":1,"b":2}"#, &config);
-    assert_eq!(out.status.message(), Some("JSON parsing error: parse error: client cancelled parse via callback return value\n"));
+    assert_eq!(
+        out.status.message(),
+        Some("JSON parsing error: parse error: client cancelled parse via callback return value\n")
+    );
 }
 
 #[test]
@@ -98,8 +101,11 @@ fn processor_selection() {
     assert_eq!(BodyProcessor::from_name("xml2"), None);
 }
 
+/// A fuzz target body.
+type Target = fn(&[u8]);
+
 /// The fuzz targets and their bodies.
-const TARGETS: [(&str, fn(&[u8])); 4] = [
+const TARGETS: [(&str, Target); 4] = [
     ("body_multipart", fuzz::multipart),
     ("body_json", fuzz::json),
     ("body_xml", fuzz::xml),
@@ -149,10 +155,45 @@ impl Rng {
 
 /// Tokens that matter to the parsers, for insertions.
 const TOKENS: &[&[u8]] = &[
-    b"--b", b"--b--", b"\r\n", b"\n", b"\r", b"\"", b"'", b";", b"=", b":", b" ", b"\t", b"\\", b"{", b"}",
-    b"[", b"]", b",", b"<", b">", b"</", b"/>", b"&", b"&amp;", b"&#", b"%", b"%4", b"+", b"\0", b"\xff",
-    b"\xc3", b"\\u", b"\\ud800", b"<![CDATA[", b"]]>", b"<!--", b"<!DOCTYPE r [<!ENTITY e \"&e;\">]>",
-    b"Content-Disposition: form-data; name=\"x\"; filename=\"f\"\r\n", b"Content-Type: text/plain\r\n",
+    b"--b",
+    b"--b--",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\"",
+    b"'",
+    b";",
+    b"=",
+    b":",
+    b" ",
+    b"\t",
+    b"\\",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b"<",
+    b">",
+    b"</",
+    b"/>",
+    b"&",
+    b"&amp;",
+    b"&#",
+    b"%",
+    b"%4",
+    b"+",
+    b"\0",
+    b"\xff",
+    b"\xc3",
+    b"\\u",
+    b"\\ud800",
+    b"<![CDATA[",
+    b"]]>",
+    b"<!--",
+    b"<!DOCTYPE r [<!ENTITY e \"&e;\">]>",
+    b"Content-Disposition: form-data; name=\"x\"; filename=\"f\"\r\n",
+    b"Content-Type: text/plain\r\n",
 ];
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
@@ -213,7 +254,7 @@ fn large_inputs_stay_linear() {
     multipart.push(b'\n');
     multipart.extend_from_slice(b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n");
     multipart.extend(b"x--b--b--b\r\n".iter().cycle().take(1 << 20));
-    let inputs: [(&str, fn(&[u8]), Vec<u8>); 4] = [
+    let inputs: [(&str, Target, Vec<u8>); 4] = [
         ("multipart", fuzz::multipart, multipart),
         ("json", fuzz::json, b"[".repeat(1 << 20)),
         ("xml", fuzz::xml, b"<a>".repeat(1 << 18)),

@@ -14,12 +14,8 @@ fn json_vectors() {
     for case in &cases {
         let body = text(&case["body"]);
         let got = parse(&body, &JsonLimits::default());
-        let args: Vec<Arg> = case["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| Arg::new(text(&a[0]), text(&a[1])))
-            .collect();
+        let args: Vec<Arg> =
+            case["args"].as_array().unwrap().iter().map(|a| Arg::new(text(&a[0]), text(&a[1]))).collect();
         let label = String::from_utf8_lossy(&body);
         assert_eq!(got.args, args, "{label}: args");
         assert_eq!(got.error.as_deref(), case.get("error").and_then(Value::as_str), "{label}: error");
@@ -44,7 +40,10 @@ fn invalid_utf8_is_a_lexical_error() {
     // Structure only: an overlong encoding passes, as in yajl.
     assert_eq!(parse(b"[\"\xc0\x80\"]", &JsonLimits::default()).error, None);
     // Bytes outside strings are invalid characters.
-    assert_eq!(parse(b"\xef\xbb\xbf[]", &JsonLimits::default()).error.as_deref(), Some("lexical error: invalid char in json text.\n"));
+    assert_eq!(
+        parse(b"\xef\xbb\xbf[]", &JsonLimits::default()).error.as_deref(),
+        Some("lexical error: invalid char in json text.\n")
+    );
 }
 
 #[test]

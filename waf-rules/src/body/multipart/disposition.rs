@@ -204,8 +204,10 @@ fn is_token_char(c: u8) -> bool {
 mod tests {
     use super::*;
 
-    /// (rc, name, filename, names seen, invalid quoting)
-    fn run(value: &str) -> (i32, String, String, usize, bool) {
+    /// (rc, name, filename, names and filenames seen, invalid quoting)
+    type Outcome = (i32, String, String, usize, bool);
+
+    fn run(value: &str) -> Outcome {
         let (mut name, mut filename, mut names, mut filenames, mut iq) = (vec![], vec![], vec![], vec![], false);
         let rc = Disposition {
             name: &mut name,
@@ -221,7 +223,8 @@ mod tests {
 
     #[test]
     fn disposition_table() {
-        let cases: &[(&str, (i32, &str, &str, usize, bool))] = &[
+        type Expected = (i32, &'static str, &'static str, usize, bool);
+        let cases: &[(&str, Expected)] = &[
             ("form-data; name=\"a\"", (1, "a", "", 1, false)),
             ("form-data; name=\"a\"; filename=\"f.txt\"", (1, "a", "f.txt", 2, false)),
             ("form-data;name=a;filename=b", (1, "a", "b", 2, false)),

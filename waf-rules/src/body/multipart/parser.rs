@@ -288,9 +288,8 @@ impl<'o> Parser<'o> {
             }
         } else if self.buf_contains_line {
             let buf = &self.buf;
-            let resembles = (0..buf.len()).any(|i| {
-                buf.get(i..i + 2) == Some(b"--") && buf.get(i + 2..i + 2 + blen) == Some(&self.boundary[..])
-            });
+            let resembles = (0..buf.len())
+                .any(|i| buf.get(i..i + 2) == Some(b"--") && buf.get(i + 2..i + 2 + blen) == Some(&self.boundary[..]));
             if resembles {
                 self.flags.unmatched_boundary = 1;
             }

@@ -20,7 +20,11 @@ fn urlencoded_vectors() {
             case["args"].as_array().unwrap().iter().map(|a| Arg::new(text(&a[0]), text(&a[1]))).collect();
         let label = String::from_utf8_lossy(&input);
         assert_eq!(got.args, args, "{label}: args");
-        assert_eq!(got.invalid_encoding, case.get("invalid").and_then(Value::as_bool).unwrap_or(false), "{label}: invalid");
+        assert_eq!(
+            got.invalid_encoding,
+            case.get("invalid").and_then(Value::as_bool).unwrap_or(false),
+            "{label}: invalid"
+        );
         assert_eq!(got.skipped as u64, case.get("skipped").and_then(Value::as_u64).unwrap_or(0), "{label}: skipped");
     }
 }

@@ -91,7 +91,12 @@ impl Entities {
     }
 
     /// Appends the expansion of `&name;` (the name without `&` and `;`).
-    pub(super) fn expand_reference(&mut self, name: &[u8], out: &mut Vec<u8>, in_attribute: bool) -> Result<(), Malformed> {
+    pub(super) fn expand_reference(
+        &mut self,
+        name: &[u8],
+        out: &mut Vec<u8>,
+        in_attribute: bool,
+    ) -> Result<(), Malformed> {
         self.reference(name, out, in_attribute, 0)
     }
 
@@ -190,7 +195,9 @@ impl Entities {
 fn char_reference(number: &[u8]) -> Option<char> {
     let text = std::str::from_utf8(number).ok()?;
     let value = match text.strip_prefix('x') {
-        Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => u32::from_str_radix(hex, 16).ok()?,
+        Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            u32::from_str_radix(hex, 16).ok()?
+        }
         None if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => text.parse().ok()?,
         _ => return None,
     };
