@@ -133,6 +133,9 @@ pub struct BodyConfig {
     pub args_remaining: Option<usize>,
     /// `SecRequestBodyJsonDepthLimit`; 0 means unlimited.
     pub json_depth_limit: usize,
+    /// `SecRequestBodyNoFilesLimit`: the most bytes of body that are not uploaded files
+    /// (the whole body for every processor but multipart); `None` for no limit.
+    pub no_files_limit: Option<u64>,
     /// Multipart options.
     pub multipart: multipart::MultipartOptions,
 }
@@ -143,6 +146,7 @@ impl Default for BodyConfig {
             argument_separator: b'&',
             args_remaining: None,
             json_depth_limit: json::DEFAULT_DEPTH_LIMIT,
+            no_files_limit: None,
             multipart: multipart::MultipartOptions::default(),
         }
     }
@@ -199,8 +203,11 @@ pub struct BodyOutcome {
     /// `URLENCODED_ERROR`: an invalid `%` escape was seen (urlencoded only; the query string has
     /// its own flag from [`urlencoded::parse`]).
     pub urlencoded_error: bool,
-    /// Multipart details: files, part headers, `MULTIPART_*` flags.
+    /// Multipart details: files, part headers, `MULTIPART_*` flags (its `args` are moved to
+    /// [`args`](Self::args)).
     pub multipart: Option<multipart::Multipart>,
+    /// The bytes that count against `SecRequestBodyNoFilesLimit`.
+    pub no_files_length: u64,
     /// The XML document's text, for `XML:/*` and `XML://@*`.
     pub xml: Option<xml::XmlDocument>,
     /// `REQBODY_ERROR` and its message.
@@ -217,6 +224,7 @@ impl BodyOutcome {
             args_skipped: 0,
             urlencoded_error: false,
             multipart: None,
+            no_files_length: 0,
             xml: None,
             status,
         }
@@ -232,7 +240,33 @@ impl BodyOutcome {
 /// (so a truncated multipart body ends with `Final boundary missing` unless
 /// [`MultipartOptions::allow_partial`](multipart::MultipartOptions::allow_partial) is set); the
 /// caller sets `INBOUND_DATA_ERROR`.
+///
+/// Then, like recent v3, a body whose non-file bytes exceed `SecRequestBodyNoFilesLimit` is a
+/// body error (when the processor reported none), with v2's message for it.
 pub fn process(
+    processor: Option<BodyProcessor>,
+    content_type: Option<&[u8]>,
+    body: &[u8],
+    config: &BodyConfig,
+) -> BodyOutcome {
+    let mut outcome = run_processor(processor, content_type, body, config);
+    outcome.no_files_length = match &outcome.multipart {
+        Some(parsed) => parsed.no_files_length,
+        None => body.len() as u64,
+    };
+    if let Some(limit) = config.no_files_limit {
+        let failed = matches!(outcome.status, ReqBodyStatus::Error(_));
+        if outcome.no_files_length > limit && !failed {
+            outcome.status = ReqBodyStatus::Error(format!(
+                "Request body no files data length is larger than the configured limit ({limit})."
+            ));
+        }
+    }
+    outcome
+}
+
+/// The processor itself.
+fn run_processor(
     processor: Option<BodyProcessor>,
     content_type: Option<&[u8]>,
     body: &[u8],

@@ -164,6 +164,9 @@ pub struct Multipart {
     pub filenames: Vec<Vec<u8>>,
     /// The flags.
     pub flags: MultipartFlags,
+    /// Bytes of part headers and form fields (files excluded), what v3 compares with
+    /// `SecRequestBodyNoFilesLimit`.
+    pub no_files_length: u64,
     /// The boundary in use, when the `Content-Type` yielded one.
     pub boundary: Option<Vec<u8>>,
     /// The last error message (v3's `Multipart: ...`), which sets `REQBODY_ERROR`.

@@ -73,6 +73,31 @@ fn dispatch_json_and_xml() {
 }
 
 #[test]
+fn no_files_limit_counts_headers_and_fields_not_files() {
+    // libmodsecurity's own regression case: 161 bytes of part headers and fields.
+    let body = b"--------------------------305d3b6fb72cf618\r\n\
+Content-Disposition: form-data; name=\"token\"\r\n\r\nblah\r\n\
+--------------------------305d3b6fb72cf618\r\n\
+Content-Disposition: form-data; name=\"attachments\"; filename=\"simple_empty.txt\"\r\n\
+Content-Type: text/plain\r\n\r\na\r\n--------------------------305d3b6fb72cf618--\r\n";
+    let ct = b"multipart/form-data; boundary=------------------------305d3b6fb72cf618";
+    let run = |limit| {
+        let config = BodyConfig { no_files_limit: Some(limit), ..BodyConfig::default() };
+        process(Some(BodyProcessor::Multipart), Some(ct), body, &config)
+    };
+    assert_eq!(run(161).no_files_length, 161);
+    assert_eq!(run(161).status, ReqBodyStatus::Ok);
+    assert_eq!(
+        run(160).status.message(),
+        Some("Request body no files data length is larger than the configured limit (160).")
+    );
+    let config = BodyConfig { no_files_limit: Some(8), ..BodyConfig::default() };
+    assert_eq!(process(Some(BodyProcessor::UrlEncoded), None, b"login=foo", &config).status.flag(), Some("1"));
+    let config = BodyConfig { no_files_limit: Some(9), ..BodyConfig::default() };
+    assert_eq!(process(Some(BodyProcessor::UrlEncoded), None, b"login=foo", &config).status, ReqBodyStatus::NotSet);
+}
+
+#[test]
 fn processor_selection() {
     assert_eq!(BodyProcessor::from_content_type(b"Multipart/Form-Data; boundary=x"), Some(BodyProcessor::Multipart));
     assert_eq!(

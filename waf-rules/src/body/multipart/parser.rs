@@ -327,6 +327,7 @@ impl<'o> Parser<'o> {
             return;
         }
         let len = buf.len();
+        self.out.no_files_length += len as u64;
         let mut content_len = len.saturating_sub(1);
         if len > 1 && buf.get(len - 2) == Some(&b'\r') {
             self.flags.crlf_line = true;
@@ -471,7 +472,9 @@ impl<'o> Parser<'o> {
                 }
             }
             Kind::FormData => {
-                // v3 assigns the held-back line break and then overwrites it: it is lost.
+                // Counted, but v3 assigns the held-back line break and then overwrites it: the
+                // value loses it.
+                self.out.no_files_length += (data_len + self.reserve.len()) as u64;
                 part.value.extend_from_slice(&self.buf[..data_len]);
             }
         }
