@@ -1,0 +1,4 @@
+//! Unit tests of the SecLang parser: syntax, errors with locations, assembly, and loading the
+//! vendored CRS.
+
+mod crs;
