@@ -2,9 +2,9 @@
 
 use crate::variables::{self, VariableSpec};
 
+use super::setvar::ValueError;
 use super::values::{parse_on_off, AuditEngine, BodyProcessor, IdRange, RuleEngine};
 use super::ActionErrorKind;
-use super::setvar::ValueError;
 
 /// A `ctl:` action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +77,10 @@ pub(crate) fn valid_parts(parts: &str) -> bool {
 /// Parses the value of `ctl:` (the text after `ctl:`).
 pub(crate) fn parse_ctl(text: &str) -> Result<Ctl, ValueError> {
     let Some((option, value)) = text.split_once('=') else {
-        return Err((0, ActionErrorKind::InvalidValue { action: "ctl", value: text.to_owned(), expected: "option=value" }));
+        return Err((
+            0,
+            ActionErrorKind::InvalidValue { action: "ctl", value: text.to_owned(), expected: "option=value" },
+        ));
     };
     let at = option.len() + 1;
     let invalid = |expected: &'static str| {
@@ -96,7 +99,9 @@ pub(crate) fn parse_ctl(text: &str) -> Result<Ctl, ValueError> {
             }
             Ctl::AuditLogParts(AuditLogParts { op, parts: parts.to_owned() })
         }
-        "forcerequestbodyvariable" => Ctl::ForceRequestBodyVariable(parse_on_off(value).ok_or_else(|| invalid("On or Off"))?),
+        "forcerequestbodyvariable" => {
+            Ctl::ForceRequestBodyVariable(parse_on_off(value).ok_or_else(|| invalid("On or Off"))?)
+        }
         "requestbodyaccess" => {
             let on = match value.to_ascii_lowercase().as_str() {
                 "true" => Some(true),
@@ -110,7 +115,9 @@ pub(crate) fn parse_ctl(text: &str) -> Result<Ctl, ValueError> {
             BodyProcessor::parse(value).ok_or_else(|| invalid("URLENCODED, MULTIPART, XML or JSON"))?,
         ),
         "ruleengine" => Ctl::RuleEngine(RuleEngine::parse(value).ok_or_else(|| invalid("On, Off or DetectionOnly"))?),
-        "ruleremovebyid" => Ctl::RuleRemoveById(IdRange::parse_list(value).ok_or_else(|| invalid("rule ids or ranges"))?),
+        "ruleremovebyid" => {
+            Ctl::RuleRemoveById(IdRange::parse_list(value).ok_or_else(|| invalid("rule ids or ranges"))?)
+        }
         "ruleremovebytag" => {
             if value.is_empty() {
                 return Err(invalid("a tag"));

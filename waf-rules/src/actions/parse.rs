@@ -161,7 +161,11 @@ fn invalid(v: RawValue<'_>, action: &'static str, expected: &'static str) -> Act
     ActionError::new(v.offset, ActionErrorKind::InvalidValue { action, value: v.text.to_owned(), expected })
 }
 
-fn number<T: std::str::FromStr>(v: RawValue<'_>, action: &'static str, expected: &'static str) -> Result<T, ActionError> {
+fn number<T: std::str::FromStr>(
+    v: RawValue<'_>,
+    action: &'static str,
+    expected: &'static str,
+) -> Result<T, ActionError> {
     v.text.parse().map_err(|_| invalid(v, action, expected))
 }
 

@@ -112,7 +112,14 @@ pub(crate) type ValueError = (usize, ActionErrorKind);
 /// Splits `collection.key` (or `collection:key`) at its first separator.
 fn collection_and_key<'a>(text: &'a str, action: &'static str) -> Result<(Collection, &'a str), ValueError> {
     let sep = text.find(['.', ':']).ok_or_else(|| {
-        (0, ActionErrorKind::InvalidValue { action, value: text.to_owned(), expected: "collection.key (e.g. tx.score)" })
+        (
+            0,
+            ActionErrorKind::InvalidValue {
+                action,
+                value: text.to_owned(),
+                expected: "collection.key (e.g. tx.score)",
+            },
+        )
     })?;
     let name = &text[..sep];
     let collection = Collection::parse(name)
@@ -172,16 +179,27 @@ fn non_empty(text: &str, offset: usize, expected: &'static str) -> Result<MacroS
 /// Parses the value of `expirevar:`.
 pub(crate) fn parse_expirevar(text: &str) -> Result<ExpireVar, ValueError> {
     let Some((target, seconds)) = text.split_once('=') else {
-        let kind =
-            ActionErrorKind::InvalidValue { action: "expirevar", value: text.to_owned(), expected: "collection.key=seconds" };
+        let kind = ActionErrorKind::InvalidValue {
+            action: "expirevar",
+            value: text.to_owned(),
+            expected: "collection.key=seconds",
+        };
         return Err((0, kind));
     };
     let (collection, key) = collection_and_key(target, "expirevar")?;
     if seconds.is_empty() {
-        let kind = ActionErrorKind::InvalidValue { action: "expirevar", value: text.to_owned(), expected: "seconds after '='" };
+        let kind = ActionErrorKind::InvalidValue {
+            action: "expirevar",
+            value: text.to_owned(),
+            expected: "seconds after '='",
+        };
         return Err((target.len() + 1, kind));
     }
-    Ok(ExpireVar { collection, key: MacroString::parse(&key.to_ascii_lowercase()), seconds: MacroString::parse(seconds) })
+    Ok(ExpireVar {
+        collection,
+        key: MacroString::parse(&key.to_ascii_lowercase()),
+        seconds: MacroString::parse(seconds),
+    })
 }
 
 /// Parses the value of `initcol:`.
@@ -197,7 +215,10 @@ pub(crate) fn parse_initcol(text: &str) -> Result<InitCol, ValueError> {
         Some(c) => c,
     };
     if key.is_empty() {
-        return Err((name.len() + 1, ActionErrorKind::InvalidValue { action: "initcol", value: text.to_owned(), expected }));
+        return Err((
+            name.len() + 1,
+            ActionErrorKind::InvalidValue { action: "initcol", value: text.to_owned(), expected },
+        ));
     }
     Ok(InitCol { collection, key: MacroString::parse(key) })
 }

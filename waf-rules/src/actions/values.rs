@@ -190,8 +190,11 @@ impl IdRange {
     /// Parses ids and ranges separated by blanks or commas (`1 2 10-20`); `None` if any is
     /// malformed or there is none.
     pub fn parse_list(text: &str) -> Option<Vec<IdRange>> {
-        let ranges: Option<Vec<_>> =
-            text.split(|c: char| c == ',' || c.is_ascii_whitespace()).filter(|s| !s.is_empty()).map(Self::parse).collect();
+        let ranges: Option<Vec<_>> = text
+            .split(|c: char| c == ',' || c.is_ascii_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(Self::parse)
+            .collect();
         ranges.filter(|r| !r.is_empty())
     }
 }

@@ -75,11 +75,14 @@ impl Assembler {
         }
         if rule.kind == RuleKind::SecAction && has_chain {
             let location = located(&rule.actions, &Action::Chain).unwrap_or_else(|| rule.location.clone());
-            let kind =
-                ErrorKind::ActionNotAllowed { directive: "SecAction", action: "chain", reason: "only SecRule starts a chain" };
+            let kind = ErrorKind::ActionNotAllowed {
+                directive: "SecAction",
+                action: "chain",
+                reason: "only SecRule starts a chain",
+            };
             return Err(SeclangError::new(location, kind));
         }
-        let id = rule.actions.iter().filter_map(|(a, _)| if let Action::Id(id) = a { Some(*id) } else { None }).last();
+        let id = rule.actions.iter().rev().find_map(|(a, _)| if let Action::Id(id) = a { Some(*id) } else { None });
         let Some(id) = id else {
             return Err(SeclangError::new(rule.location, ErrorKind::MissingId));
         };
@@ -91,8 +94,8 @@ impl Assembler {
         let phase = rule
             .actions
             .iter()
-            .filter_map(|(a, _)| if let Action::Phase(p) = a { Some(*p) } else { None })
-            .last()
+            .rev()
+            .find_map(|(a, _)| if let Action::Phase(p) = a { Some(*p) } else { None })
             .unwrap_or(Phase::DEFAULT);
         if has_chain {
             self.open_chain = Some(rule.location.clone());
@@ -128,10 +131,14 @@ impl Assembler {
                 Action::Phase(p) => phase = Some(p),
                 Action::Transformation("none") => {
                     let reason = "it would clear the transformations it sets";
-                    return Err(SeclangError::new(at, ErrorKind::ActionNotAllowed { directive, action: "t:none", reason }));
+                    return Err(SeclangError::new(
+                        at,
+                        ErrorKind::ActionNotAllowed { directive, action: "t:none", reason },
+                    ));
                 }
                 a if a.is_configuration() => {
-                    let kind = ErrorKind::ActionNotAllowed { directive, action: a.name(), reason: CONFIGURATION_REASON };
+                    let kind =
+                        ErrorKind::ActionNotAllowed { directive, action: a.name(), reason: CONFIGURATION_REASON };
                     return Err(SeclangError::new(at, kind));
                 }
                 a => {
@@ -251,7 +258,7 @@ fn in_ranges(rule: &RuleSpec, ranges: &[IdRange]) -> bool {
 }
 
 fn own_msg(rule: &RuleSpec) -> Option<&str> {
-    rule.actions.iter().filter_map(|a| if let Action::Msg(m) = a { Some(m.as_str()) } else { None }).last()
+    rule.actions.iter().rev().find_map(|a| if let Action::Msg(m) = a { Some(m.as_str()) } else { None })
 }
 
 fn located(actions: &[Located<Action>], wanted: &Action) -> Option<Location> {
@@ -290,20 +297,17 @@ fn resolve(rule: &mut RuleSpec, defaults: Option<&DefaultActionSpec>, starter: b
     rule.transformations = match own.iter().rposition(|t| *t == "none") {
         Some(last_none) => own.get(last_none + 1..).unwrap_or_default().to_vec(),
         None => {
-            let inherited = rule.defaults.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(*t) } else { None });
+            let inherited =
+                rule.defaults.iter().filter_map(|a| if let Action::Transformation(t) = a { Some(*t) } else { None });
             inherited.chain(own).collect()
         }
     };
     rule.disruptive = if starter {
         match rule.own_disruptive() {
-            Some(Disruptive::Block) => rule
-                .defaults
-                .iter()
-                .filter_map(|a| match a {
-                    Action::Disruptive(d) if *d != Disruptive::Block => Some(d.clone()),
-                    _ => None,
-                })
-                .last(),
+            Some(Disruptive::Block) => rule.defaults.iter().rev().find_map(|a| match a {
+                Action::Disruptive(d) if *d != Disruptive::Block => Some(d.clone()),
+                _ => None,
+            }),
             other => other.cloned(),
         }
     } else {

@@ -92,9 +92,8 @@ pub(crate) fn handle(line: &Logical, state: &mut State, base_dir: &Path) -> Resu
         return Err(SeclangError::new(location, kind));
     };
     let usage = usage(directive);
-    let missing = |what: &'static str| {
-        SeclangError::new(location.clone(), ErrorKind::MissingArgument { directive, what, usage })
-    };
+    let missing =
+        |what: &'static str| SeclangError::new(location.clone(), ErrorKind::MissingArgument { directive, what, usage });
     let a = &mut state.assembler;
     match directive {
         "SecRule" => {
@@ -151,7 +150,9 @@ pub(crate) fn handle(line: &Logical, state: &mut State, base_dir: &Path) -> Resu
             a.remove_by_id(&ranges);
         }
         "SecRuleRemoveByTag" | "SecRuleRemoveByMsg" => {
-            let arg = args.next_arg()?.ok_or_else(|| missing(if directive == "SecRuleRemoveByTag" { "tag" } else { "message" }))?;
+            let arg = args
+                .next_arg()?
+                .ok_or_else(|| missing(if directive == "SecRuleRemoveByTag" { "tag" } else { "message" }))?;
             args.finish(directive, usage)?;
             if directive == "SecRuleRemoveByTag" {
                 a.remove_by_tag(arg.text);

@@ -166,6 +166,6 @@ impl RuleSpec {
 
     /// The own disruptive action as written (the last one), `block` included.
     pub fn own_disruptive(&self) -> Option<&Disruptive> {
-        self.actions.iter().filter_map(|a| if let Action::Disruptive(d) = a { Some(d) } else { None }).last()
+        self.actions.iter().rev().find_map(|a| if let Action::Disruptive(d) = a { Some(d) } else { None })
     }
 }

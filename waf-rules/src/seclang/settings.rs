@@ -233,7 +233,12 @@ impl<'a> Reader<'a, '_> {
         Ok(Some(self.one(what)?.text.to_owned()))
     }
 
-    fn parsed<T>(&mut self, what: &'static str, expected: &'static str, f: impl Fn(&str) -> Option<T>) -> Result<Option<T>, SeclangError> {
+    fn parsed<T>(
+        &mut self,
+        what: &'static str,
+        expected: &'static str,
+        f: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, SeclangError> {
         let arg = self.one(what)?;
         f(arg.text).map(Some).ok_or_else(|| self.invalid(&arg, expected))
     }
@@ -311,7 +316,8 @@ pub(crate) fn apply(
         "SecArgumentsLimit" => s.arguments_limit = r.number()?,
         "SecArgumentSeparator" => s.argument_separator = r.single_char()?,
         "SecCookieFormat" => {
-            s.cookie_format = r.parsed("version", "0 or 1", |t| matches!(t, "0" | "1").then(|| t.parse().ok()).flatten())?;
+            s.cookie_format =
+                r.parsed("version", "0 or 1", |t| matches!(t, "0" | "1").then(|| t.parse().ok()).flatten())?;
         }
         "SecCookieV0Separator" => s.cookie_v0_separator = r.single_char()?,
         "SecPcreMatchLimit" => s.pcre_match_limit = r.number()?,
@@ -383,8 +389,12 @@ pub(crate) fn apply(
 fn usage(name: &str) -> &'static str {
     match name {
         "SecRuleEngine" => "SecRuleEngine On|Off|DetectionOnly",
-        "SecRequestBodyAccess" | "SecResponseBodyAccess" | "SecStatusEngine" | "SecXmlExternalEntity"
-        | "SecTmpSaveUploadedFiles" | "SecUploadKeepFiles" => "DIRECTIVE On|Off",
+        "SecRequestBodyAccess"
+        | "SecResponseBodyAccess"
+        | "SecStatusEngine"
+        | "SecXmlExternalEntity"
+        | "SecTmpSaveUploadedFiles"
+        | "SecUploadKeepFiles" => "DIRECTIVE On|Off",
         "SecRequestBodyLimitAction" | "SecResponseBodyLimitAction" => "DIRECTIVE Reject|ProcessPartial",
         "SecResponseBodyMimeType" => "SecResponseBodyMimeType TYPE [TYPE ...]",
         "SecResponseBodyMimeTypesClear" => "SecResponseBodyMimeTypesClear",
@@ -395,8 +405,14 @@ fn usage(name: &str) -> &'static str {
         "SecAuditLogParts" => "SecAuditLogParts PARTS",
         "SecArgumentSeparator" | "SecCookieV0Separator" => "DIRECTIVE CHARACTER",
         "SecComponentSignature" | "SecServerSignature" | "SecWebAppId" => "DIRECTIVE \"TEXT\"",
-        "SecAuditLog" | "SecAuditLog2" | "SecDebugLog" | "SecTmpDir" | "SecDataDir" | "SecUploadDir"
-        | "SecAuditLogStorageDir" | "SecGeoLookupDb" => "DIRECTIVE PATH",
+        "SecAuditLog"
+        | "SecAuditLog2"
+        | "SecDebugLog"
+        | "SecTmpDir"
+        | "SecDataDir"
+        | "SecUploadDir"
+        | "SecAuditLogStorageDir"
+        | "SecGeoLookupDb" => "DIRECTIVE PATH",
         "SecAuditLogRelevantStatus" => "SecAuditLogRelevantStatus REGEX",
         "SecAuditLogDirMode" | "SecAuditLogFileMode" | "SecUploadFileMode" => "DIRECTIVE OCTAL_MODE",
         "SecCookieFormat" => "SecCookieFormat 0|1",

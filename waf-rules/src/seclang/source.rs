@@ -55,11 +55,7 @@ pub(crate) fn logical_lines(file: &Arc<str>, text: &str) -> Vec<Logical> {
             in_comment = continues;
             continue;
         }
-        let body = if continues {
-            physical[..physical.len() - 1].trim_end_matches([' ', '\t'])
-        } else {
-            physical
-        };
+        let body = if continues { physical[..physical.len() - 1].trim_end_matches([' ', '\t']) } else { physical };
         let trimmed = body.trim_start_matches([' ', '\t']);
         let column = 1 + u32::try_from(body[..body.len() - trimmed.len()].chars().count()).unwrap_or(0);
         let logical = match current.as_mut() {

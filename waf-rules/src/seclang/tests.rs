@@ -2,3 +2,4 @@
 //! vendored CRS.
 
 mod crs;
+mod labs;

@@ -171,10 +171,7 @@ impl VariableName {
     /// The known name closest to `name` (for "did you mean" hints), if any is close enough.
     pub fn closest(name: &str) -> Option<Self> {
         let upper = name.to_ascii_uppercase();
-        let best = Self::ALL
-            .iter()
-            .map(|v| (edit_distance(&upper, v.as_str()), *v))
-            .min_by_key(|(d, _)| *d)?;
+        let best = Self::ALL.iter().map(|v| (edit_distance(&upper, v.as_str()), *v)).min_by_key(|(d, _)| *d)?;
         (best.0 <= 2.max(upper.len() / 4)).then_some(best.1)
     }
 }
