@@ -172,7 +172,7 @@ impl VariableName {
     pub fn closest(name: &str) -> Option<Self> {
         let upper = name.to_ascii_uppercase();
         let best = Self::ALL.iter().map(|v| (edit_distance(&upper, v.as_str()), *v)).min_by_key(|(d, _)| *d)?;
-        (best.0 <= 2.max(upper.len() / 4)).then_some(best.1)
+        (best.0 <= 1.max(upper.len() / 4)).then_some(best.1)
     }
 }
 
