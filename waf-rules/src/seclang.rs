@@ -31,13 +31,13 @@
 //! - `tests.rs` (and `tests/`): unit tests and the CRS load test.
 
 mod assemble;
-mod directives;
+pub(crate) mod directives;
 mod error;
 mod include;
 mod lexer;
 mod operator;
 mod rule;
-mod settings;
+pub(crate) mod settings;
 mod source;
 #[cfg(test)]
 mod tests;

@@ -89,7 +89,8 @@ pub(crate) fn split(text: &str, in_quotes: bool) -> Result<(Vec<RawAction<'_>>, 
             return finish(pos, actions);
         }
         if bytes.get(pos) != Some(&b',') {
-            let found: String = text[pos..].chars().take(20).collect();
+            let found: String =
+                text[pos..].chars().take_while(|c| *c != ',' && !(in_quotes && *c == '"')).take(20).collect();
             return Err(ActionError::new(pos, ActionErrorKind::ExpectedComma { found }));
         }
         pos += 1;

@@ -257,7 +257,7 @@ fn list_errors() {
     assert_eq!(error("id:1,,deny"), (5, "expected an action (found an empty item in the list)".to_owned()));
     assert_eq!(error("id:1,"), (5, "expected an action (found an empty item in the list)".to_owned()));
     assert_eq!(error("msg:'abc"), (4, "unterminated single quote in action value".to_owned()));
-    assert_eq!(error("msg:'a'b,deny"), (7, "expected ',' between actions, found \"b,deny\"".to_owned()));
+    assert_eq!(error("msg:'a'b,deny"), (7, "expected ',' between actions, found \"b\"".to_owned()));
     assert_eq!(error("id"), (0, "action \"id\" needs a value (a positive number)".to_owned()));
     assert_eq!(error("id:0"), (3, "invalid value \"0\" for action \"id\" (expected a positive number)".to_owned()));
     assert_eq!(error("id:x1"), (3, "invalid value \"x1\" for action \"id\" (expected a positive number)".to_owned()));

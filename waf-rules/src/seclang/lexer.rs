@@ -2,7 +2,7 @@
 //! arguments (a backslash escapes the next character; escapes are kept as written), and action
 //! lists, whose single-quoted values may themselves hold double quotes.
 
-use crate::actions::{self, Action};
+use crate::actions::{self, Action, ActionErrorKind};
 
 use super::error::{ErrorKind, Location, SeclangError};
 use super::source::Logical;
@@ -84,8 +84,11 @@ impl<'a> Args<'a> {
             None => Ok(None),
             Some(b'"') => {
                 let body = &text[start + 1..];
-                let (actions, end) = actions::parse_list_spanned(body, true)
-                    .map_err(|e| SeclangError::new(self.location(start + 1 + e.offset), ErrorKind::Action(e.kind)))?;
+                let (actions, end) = actions::parse_list_spanned(body, true).map_err(|e| {
+                    // An unclosed list is best shown at its opening quote.
+                    let at = if e.kind == ActionErrorKind::MissingClosingQuote { start } else { start + 1 + e.offset };
+                    SeclangError::new(self.location(at), ErrorKind::Action(e.kind))
+                })?;
                 self.pos = start + 1 + end + 1;
                 Ok(Some(self.locate(actions, start + 1)))
             }
