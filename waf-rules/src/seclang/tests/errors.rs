@@ -229,3 +229,29 @@ fn directive_list_is_complete() {
     names.sort_unstable();
     assert_eq!(names.join(", "), seclang::directives::ALL_DIRECTIVES);
 }
+
+#[test]
+fn mutated_input_never_panics() {
+    // Deterministic mutations of a real rule file: truncations and inserted quote, escape,
+    // separator and multi-byte characters at many positions. Any Ok/Err is fine; panics are not.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../third_party/coreruleset/rules/REQUEST-920-PROTOCOL-ENFORCEMENT.conf");
+    let text = std::fs::read_to_string(path).unwrap();
+    let inserts = ["\"", "'", "\\", "\\\n", ",", "|", ":", "é", "%{", "!", "@", "#", "\u{0}"];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for round in 0..300 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let mut at = usize::try_from(state % text.len() as u64).unwrap();
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mutated = if round % 3 == 0 {
+            text[..at].to_owned()
+        } else {
+            format!("{}{}{}", &text[..at], inserts[round % inserts.len()], &text[at..])
+        };
+        let _ = seclang::load_str("m.conf", &mutated, ".");
+    }
+}
