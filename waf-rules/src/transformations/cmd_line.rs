@@ -1,0 +1,47 @@
+//! `t:cmdLine`: normalizes a command line the way v3 does, to defeat shell obfuscation:
+//!
+//! - removes `"` `'` `\` `^`;
+//! - turns each run of space, `,` `;` `\t` `\r` `\n` into one space;
+//! - removes a space just before `/` or `(`;
+//! - lower-cases ASCII letters.
+//!
+//! v3: src/actions/transformations/cmd_line.cc.
+//!
+//! ```text
+//! SecRule ARGS "@rx cat /etc/passwd" "id:1,phase:2,t:none,t:cmdLine,deny"
+//! ```
+
+use std::borrow::Cow;
+
+/// See the [module documentation](self).
+pub fn cmd_line(input: &[u8]) -> Cow<'_, [u8]> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut space = false;
+    for &byte in input {
+        match byte {
+            b'"' | b'\'' | b'\\' | b'^' => {}
+            b' ' | b',' | b';' | b'\t' | b'\r' | b'\n' => {
+                if !space {
+                    out.push(b' ');
+                    space = true;
+                }
+            }
+            b'/' | b'(' => {
+                if space {
+                    out.pop();
+                }
+                space = false;
+                out.push(byte);
+            }
+            _ => {
+                out.push(byte.to_ascii_lowercase());
+                space = false;
+            }
+        }
+    }
+    if out == input {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(out)
+    }
+}
