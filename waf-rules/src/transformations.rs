@@ -56,7 +56,7 @@ pub mod url_encode;
 pub mod utf8_to_unicode;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
