@@ -63,7 +63,8 @@ pub trait Operator: Send + Sync + fmt::Debug {
     /// the operators that capture in v3 replace its content: `@rx` with its groups (0 = the whole
     /// match, as many groups as the pattern has, unset groups left out), `@pm`/`@pmFromFile` with
     /// the phrase found, `@detectSQLi` with the libinjection fingerprint, `@detectXSS` with the
-    /// whole input. The engine copies them to `TX.0`, `TX.1`, .... Other operators leave it alone.
+    /// whole input. Other operators, and a failed match, leave it alone. The engine then writes
+    /// each group present to `TX.<n>`; v3 leaves the other `TX.<n>` as they were.
     fn evaluate(&self, cx: &mut OpContext<'_>, input: &[u8]) -> bool;
 }
 
@@ -81,7 +82,8 @@ impl fmt::Debug for OpContext<'_> {
     }
 }
 
-/// Capture groups filled by a matching operator: group `i` becomes `TX.i`.
+/// Capture groups filled by a matching operator: group `i` becomes `TX.i`. A group can be
+/// unset (`(a)(b)?(c)` against `ac`), which a plain list of values could not tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Captures {
     groups: Vec<Option<Vec<u8>>>,

@@ -61,8 +61,10 @@ pub struct Translation {
     pub has_caret: bool,
 }
 
-/// Options of [`Regex::new`]: the limits of the `regex` crate, raised for the Core Rule Set's
-/// largest patterns.
+/// Options of [`Regex::new`]: the limits of the `regex` crate. The default compiled-size limit
+/// (64 MiB) leaves room for large custom patterns: every Core Rule Set v4 pattern compiles within
+/// 1 MiB. The lazy DFA cache (2 MiB, the crate's default) is per pattern and per searching
+/// thread, so it bounds memory; a search that outgrows it stays correct, only slower.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Compiled program size limit, bytes.
@@ -73,7 +75,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { size: 256 << 20, dfa_size: 8 << 20 }
+        Self { size: 64 << 20, dfa_size: 2 << 20 }
     }
 }
 

@@ -326,3 +326,39 @@ fn crs_operators_on_clean_values_are_cheap() {
     println!("{} CRS @rx/@pm operators x {} clean values: {per_round:?} per round", ops.len(), values.len());
     assert!(per_round.as_millis() < 200, "{per_round:?} per round");
 }
+
+#[test]
+fn arbitrary_arguments_and_inputs_never_panic() {
+    let registry = Registry::with_builtin();
+    let base_dir = manifest_dir().join("tests/data/operators");
+    let cx = LoadContext { base_dir: &base_dir };
+    let alphabet: &[u8] = b"\\[]()?*+{},-^$|.:=!<>#'PQEabcdxhvsz0179/%{}@ \t\n\xc3\xa9\xff";
+    let mut seed: u32 = 0x9e37_79b9;
+    let mut next = move |bound: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as usize % bound
+    };
+    let mut compiled = 0;
+    for _ in 0..4000 {
+        let argument: Vec<u8> = (0..next(16)).map(|_| alphabet[next(alphabet.len())]).collect();
+        let input: Vec<u8> = (0..next(16)).map(|_| alphabet[next(alphabet.len())]).collect();
+        let argument = String::from_utf8_lossy(&argument);
+        for &(name, _) in BUILTIN {
+            if name.eq_ignore_ascii_case("pmFromFile")
+                || name.eq_ignore_ascii_case("pmf")
+                || name.starts_with("ipMatchF")
+            {
+                continue;
+            }
+            if let Ok(op) = registry.compile(name, &argument, &cx) {
+                compiled += 1;
+                let mut captures = Captures::new();
+                evaluate(op.as_ref(), &input, Some(&mut captures));
+                evaluate(op.as_ref(), &input, None);
+            }
+        }
+    }
+    assert!(compiled > 50_000, "only {compiled} operators compiled");
+}

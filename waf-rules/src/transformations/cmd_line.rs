@@ -13,8 +13,27 @@
 
 use std::borrow::Cow;
 
+/// True when [`cmd_line`] would return `input` as it is (so a clean value is not copied).
+fn unchanged(input: &[u8]) -> bool {
+    let mut space = false;
+    for &byte in input {
+        match byte {
+            b'"' | b'\'' | b'\\' | b'^' | b',' | b';' | b'\t' | b'\r' | b'\n' => return false,
+            b' ' if space => return false,
+            b' ' => space = true,
+            b'/' | b'(' if space => return false,
+            _ if byte.is_ascii_uppercase() => return false,
+            _ => space = false,
+        }
+    }
+    true
+}
+
 /// See the [module documentation](self).
 pub fn cmd_line(input: &[u8]) -> Cow<'_, [u8]> {
+    if unchanged(input) {
+        return Cow::Borrowed(input);
+    }
     let mut out = Vec::with_capacity(input.len());
     let mut space = false;
     for &byte in input {
@@ -39,9 +58,5 @@ pub fn cmd_line(input: &[u8]) -> Cow<'_, [u8]> {
             }
         }
     }
-    if out == input {
-        Cow::Borrowed(input)
-    } else {
-        Cow::Owned(out)
-    }
+    Cow::Owned(out)
 }

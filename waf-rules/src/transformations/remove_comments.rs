@@ -16,6 +16,10 @@ use std::borrow::Cow;
 
 /// See the [module documentation](self).
 pub fn remove_comments(input: &[u8]) -> Cow<'_, [u8]> {
+    let starts_comment = |w: &[u8]| w == b"/*" || w == b"--" || w == b"<!";
+    if !input.contains(&b'#') && !input.windows(2).any(starts_comment) {
+        return Cow::Borrowed(input);
+    }
     let mut out = Vec::with_capacity(input.len());
     let mut in_comment = false;
     let mut changed = false;

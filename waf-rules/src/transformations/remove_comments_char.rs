@@ -13,6 +13,10 @@ const MARKERS: &[&[u8]] = &[b"/*", b"*/", b"<!--", b"-->", b"--", b"#"];
 
 /// See the [module documentation](self).
 pub fn remove_comments_char(input: &[u8]) -> Cow<'_, [u8]> {
+    let marker_start = |w: &[u8]| matches!(w, b"/*" | b"*/" | b"<!" | b"--");
+    if !input.contains(&b'#') && !input.windows(2).any(marker_start) {
+        return Cow::Borrowed(input);
+    }
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while let Some(&byte) = input.get(i) {

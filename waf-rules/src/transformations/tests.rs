@@ -98,6 +98,9 @@ fn unchanged_values_are_borrowed() {
     ] {
         assert!(borrowed(name, b"/index.html?a=1"), "{name} copied a clean value");
     }
+    assert!(borrowed("normalizePath", b"/static/app.min.js"));
+    assert!(borrowed("cmdLine", b"ls -la tmp"));
+    assert!(!borrowed("cmdLine", b"ls /tmp"));
     assert!(!borrowed("lowercase", b"GET"));
 }
 
