@@ -12,6 +12,7 @@
 //! - [`runner`]: the [`Target`] trait, [`Runner`], results and summary.
 //! - [`ignore`]: the ignore list (test id + mandatory reason).
 //! - [`albedo`]: the reflecting backend response-phase tests need.
+//! - [`waf`]: the rule engine as a [`Target`].
 
 pub mod albedo;
 pub mod build;
@@ -22,6 +23,7 @@ pub mod load;
 pub mod runner;
 pub mod schema;
 pub mod template;
+pub mod waf;
 
 #[cfg(test)]
 mod tests;
@@ -29,6 +31,7 @@ mod tests;
 pub use ignore::IgnoreList;
 pub use load::{Case, Suite};
 pub use runner::{Filter, Outcome, Report, Runner, Summary, Target, TestResult, Verdict};
+pub use waf::WafTarget;
 
 use std::fmt;
 

@@ -1,0 +1,66 @@
+//! The OWASP CRS regression suite (go-ftw YAML, third_party/coreruleset/tests/regression) run
+//! in-process against rampart's engine, as the CRS project runs it: DetectionOnly, blocking
+//! paranoia level 4 (tests/crs/setup.conf), Apache's overrides, and an ignore list where every
+//! entry has a reason (tests/crs/ignore.yaml).
+//!
+//! Fails when fewer tests pass than the count recorded in tests/crs/passing.txt; raise that
+//! number when the engine improves. Set `CRS_FILTER=942100` to run a subset and
+//! `CRS_VERBOSE=1` to print every failure.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use waf_rules::engine::RuleSet;
+use waf_rules::ftw::{self, Filter, IgnoreList, Runner, Suite, Verdict, WafTarget};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+#[test]
+fn crs_regression_suite() {
+    let started = std::time::Instant::now();
+    let rules = RuleSet::from_file(root().join("tests/crs/setup.conf")).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("compiled {} rules in {:?}", rules.rule_count(), started.elapsed());
+    let crs = root().join("../third_party/coreruleset/tests/regression");
+    let suite = Suite::load_dir(&crs.join("tests")).unwrap_or_else(|e| panic!("{e}"));
+    let overrides = ftw::load::load_overrides(&crs.join("httpd-overrides.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let ignore = IgnoreList::load(&root().join("tests/crs/ignore.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let target = WafTarget::new(Arc::new(rules));
+    let mut runner = Runner::new(&target).with_overrides(overrides).with_ignore(ignore);
+    let filtered = std::env::var("CRS_FILTER").ok();
+    if let Some(f) = &filtered {
+        runner = runner.with_filter(Filter::parse(f).unwrap_or_else(|e| panic!("CRS_FILTER: {e}")));
+    }
+    let run_started = std::time::Instant::now();
+    let report = runner.run(&suite);
+    let summary = report.summary();
+    let verbose = std::env::var_os("CRS_VERBOSE").is_some();
+    let mut failures = 0;
+    for r in &report.results {
+        if let Verdict::Failed { .. } = r.verdict {
+            failures += 1;
+            if verbose || failures <= 40 {
+                eprintln!("{r}");
+            }
+        }
+    }
+    eprintln!("CRS regression suite: {summary} (in {:?})", run_started.elapsed());
+    assert!(
+        report.stale_ignores.is_empty() || filtered.is_some(),
+        "ignore list names unknown tests: {:?}",
+        report.stale_ignores
+    );
+    if filtered.is_none() {
+        let recorded: usize = std::fs::read_to_string(root().join("tests/crs/passing.txt"))
+            .expect("tests/crs/passing.txt")
+            .trim()
+            .parse()
+            .expect("a number in tests/crs/passing.txt");
+        assert!(
+            summary.passed >= recorded,
+            "{} tests passed, fewer than the {recorded} recorded in tests/crs/passing.txt",
+            summary.passed
+        );
+    }
+}
