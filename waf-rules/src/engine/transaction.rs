@@ -236,7 +236,12 @@ impl<'r> Transaction<'r> {
             return None;
         }
         if !body.is_empty() {
-            self.store.request_body = Some(body.to_vec());
+            // REQUEST_BODY holds the raw body for urlencoded bodies, or when a rule forces it
+            // (`ctl:forceRequestBodyVariable`), as ModSecurity v2 and the CRS tests expect;
+            // libmodsecurity v3 fills it always, which makes XML bodies trip REQUEST_BODY rules.
+            if self.force_body_variable || processor == Some(BodyProcessor::UrlEncoded) {
+                self.store.request_body = Some(body.to_vec());
+            }
             self.store.request_body_length = Some(body.len() as u64);
         }
         self.run_phase(2)

@@ -46,7 +46,8 @@ pub(crate) type Excluded<'e> = &'e dyn Fn(VariableName, &[u8]) -> bool;
 pub(crate) fn collect<'a>(store: &'a Store, target: &Target, excluded: Excluded<'_>, out: &mut Vec<Value<'a>>) {
     let name = target.name;
     if name.key_matching() == KeyMatching::Scalar {
-        let v = scalar(store, name);
+        // As libmodsecurity's anchored variables, most scalars exist (empty) even when unset.
+        let v = scalar(store, name).or_else(|| anchored(name).then_some(Cow::Borrowed(&b""[..])));
         if target.count {
             out.push(Value { name, key: None, value: Store::number(usize::from(v.is_some())) });
         } else if let Some(value) = v {
@@ -86,6 +87,68 @@ pub(crate) fn collect<'a>(store: &'a Store, target: &Target, excluded: Excluded<
     if counting {
         out.push(Value { name, key: None, value: Store::number(count) });
     }
+}
+
+/// Scalars that libmodsecurity keeps as anchored variables: always present, empty until set.
+fn anchored(name: VariableName) -> bool {
+    use VariableName as V;
+    matches!(
+        name,
+        V::ArgsCombinedSize
+            | V::AuthType
+            | V::FilesCombinedSize
+            | V::FullRequest
+            | V::FullRequestLength
+            | V::InboundDataError
+            | V::MatchedVar
+            | V::MatchedVarName
+            | V::MultipartBoundaryQuoted
+            | V::MultipartBoundaryWhitespace
+            | V::MultipartCrlfLfLines
+            | V::MultipartDataAfter
+            | V::MultipartDataBefore
+            | V::MultipartFileLimitExceeded
+            | V::MultipartHeaderFolding
+            | V::MultipartInvalidHeaderFolding
+            | V::MultipartInvalidPart
+            | V::MultipartInvalidQuoting
+            | V::MultipartLfLine
+            | V::MultipartMissingSemicolon
+            | V::MultipartStrictError
+            | V::MultipartUnmatchedBoundary
+            | V::OutboundDataError
+            | V::PathInfo
+            | V::QueryString
+            | V::RemoteAddr
+            | V::RemoteHost
+            | V::RemotePort
+            | V::ReqbodyError
+            | V::ReqbodyErrorMsg
+            | V::ReqbodyProcessor
+            | V::ReqbodyProcessorError
+            | V::ReqbodyProcessorErrorMsg
+            | V::RequestBasename
+            | V::RequestBody
+            | V::RequestBodyLength
+            | V::RequestFilename
+            | V::RequestLine
+            | V::RequestMethod
+            | V::RequestProtocol
+            | V::RequestUri
+            | V::RequestUriRaw
+            | V::ResponseBody
+            | V::ResponseContentLength
+            | V::ResponseContentType
+            | V::ResponseProtocol
+            | V::ResponseStatus
+            | V::ServerAddr
+            | V::ServerName
+            | V::ServerPort
+            | V::SessionId
+            | V::UniqueId
+            | V::UrlencodedError
+            | V::UserId
+    )
 }
 
 /// Whether `key` passes the target's selector.

@@ -34,7 +34,8 @@ impl WafTarget {
             unique_id: format!("ftw-{n:08}"),
         };
         let mut tx = Transaction::new(&self.rules, &conn);
-        let headers = request.headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice()));
+        let merged = merge_headers(&request.headers);
+        let headers = merged.iter().map(|(n, v)| (n.as_slice(), v.as_slice()));
         let mut intervention = tx.process_request_headers(&request.method, &request.uri, &request.protocol, headers);
         if intervention.is_none() && request.body_error.is_none() {
             intervention = tx.process_request_body(&request.body, false);
@@ -65,6 +66,21 @@ impl WafTarget {
         outcome.log = tx.log_lines().join("\n");
         outcome
     }
+}
+
+/// Same-name request headers joined with `, `, as Apache hands them to ModSecurity.
+fn merge_headers(headers: &[(Vec<u8>, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        match out.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some((_, v)) => {
+                v.extend_from_slice(b", ");
+                v.extend_from_slice(value);
+            }
+            None => out.push((name.clone(), value.clone())),
+        }
+    }
+    out
 }
 
 impl Target for WafTarget {
