@@ -65,7 +65,7 @@ pub struct MatchedRule {
 
 impl MatchedRule {
     pub(crate) fn new(rule: &Rule, phase: u8, log: RuleLog, intervention: Option<&Intervention>) -> Self {
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let text = |b: &[u8]| log_text(b);
         let mut value = log.matched_value;
         value.truncate(200);
         MatchedRule {
@@ -130,6 +130,21 @@ impl MatchedRule {
         let _ = write!(s, " [uri \"{}\"] [unique_id \"{unique_id}\"]", escape(uri));
         s
     }
+}
+
+/// Bytes as log text: printable ASCII as is, everything else as `\xHH`, so a value can never
+/// break a log line (libmodsecurity escapes the same way).
+fn log_text(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (0x20..0x7f).contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
 }
 
 /// Quotes are escaped so a log line stays parseable.

@@ -236,10 +236,12 @@ impl<'r> Transaction<'r> {
             return None;
         }
         if !body.is_empty() {
-            // REQUEST_BODY holds the raw body for urlencoded bodies, or when a rule forces it
-            // (`ctl:forceRequestBodyVariable`), as ModSecurity v2 and the CRS tests expect;
-            // libmodsecurity v3 fills it always, which makes XML bodies trip REQUEST_BODY rules.
-            if self.force_body_variable || processor == Some(BodyProcessor::UrlEncoded) {
+            // REQUEST_BODY holds the raw body, as libmodsecurity v3 fills it, except for XML
+            // bodies unless a rule forces it (`ctl:forceRequestBodyVariable`): element names
+            // would otherwise trip REQUEST_BODY rules, which the CRS tests (written for
+            // ModSecurity v2, which fills it only for urlencoded bodies) treat as false
+            // positives.
+            if self.force_body_variable || processor != Some(BodyProcessor::Xml) {
                 self.store.request_body = Some(body.to_vec());
             }
             self.store.request_body_length = Some(body.len() as u64);
@@ -349,6 +351,18 @@ impl<'r> Transaction<'r> {
         }
         if let Some(s) = rule.severity {
             self.store.highest_severity = self.store.highest_severity.min(s);
+        }
+        // msg and logdata describe the whole chain: expanded once it matched, so that
+        // `%{TX.0}` and `%{MATCHED_VAR}` are what its last rules captured.
+        if let Some(m) = &rule.msg {
+            let msg = self.expand(m).into_owned();
+            self.store.rule.msg = msg.clone();
+            self.current.msg = Some(msg);
+        }
+        if let Some(d) = &rule.logdata {
+            let data = self.expand(d).into_owned();
+            self.store.rule.logdata = data.clone();
+            self.current.data = Some(data);
         }
         let disruptive = self.mode == RuleEngine::On;
         let mut intervened = None;
@@ -489,16 +503,6 @@ impl<'r> Transaction<'r> {
         }
         for a in &rule.per_match {
             self.run_per_match(a);
-        }
-        if let Some(m) = &rule.msg {
-            let msg = self.expand(m).into_owned();
-            self.store.rule.msg = msg.clone();
-            self.current.msg = Some(msg);
-        }
-        if let Some(d) = &rule.logdata {
-            let data = self.expand(d).into_owned();
-            self.store.rule.logdata = data.clone();
-            self.current.data = Some(data);
         }
         self.current.matched_name = self.store.matched_var_name.clone();
         self.current.matched_value = self.store.matched_var.clone();
