@@ -46,6 +46,10 @@ pub(crate) type Excluded<'e> = &'e dyn Fn(VariableName, &[u8]) -> bool;
 pub(crate) fn collect<'a>(store: &'a Store, target: &Target, excluded: Excluded<'_>, out: &mut Vec<Value<'a>>) {
     let name = target.name;
     if name.key_matching() == KeyMatching::Scalar {
+        // `!REQUEST_FILENAME`, `ctl:ruleRemoveTargetByTag=...;REQUEST_FILENAME`.
+        if excluded(name, b"") {
+            return;
+        }
         // As libmodsecurity's anchored variables, most scalars exist (empty) even when unset.
         let v = scalar(store, name).or_else(|| anchored(name).then_some(Cow::Borrowed(&b""[..])));
         if target.count {
