@@ -8,12 +8,12 @@ use crate::engine::transaction::{Intervention, Transaction};
 
 /// What a chain recorded while it matched.
 #[derive(Debug, Default)]
-pub(crate) struct RuleLog {
+pub(crate) struct RuleLog<'r> {
     pub(crate) msg: Option<Vec<u8>>,
     pub(crate) data: Option<Vec<u8>>,
     pub(crate) matched_name: Vec<u8>,
     pub(crate) matched_value: Vec<u8>,
-    pub(crate) operator: Option<(&'static str, String)>,
+    pub(crate) operator: Option<(&'static str, &'r str)>,
 }
 
 /// A rule (with its chain) that matched.
@@ -64,7 +64,7 @@ pub struct MatchedRule {
 }
 
 impl MatchedRule {
-    pub(crate) fn new(rule: &Rule, phase: u8, log: RuleLog, intervention: Option<&Intervention>) -> Self {
+    pub(crate) fn new(rule: &Rule, phase: u8, log: RuleLog<'_>, intervention: Option<&Intervention>) -> Self {
         let text = |b: &[u8]| log_text(b);
         let mut value = log.matched_value;
         value.truncate(200);
@@ -83,7 +83,7 @@ impl MatchedRule {
             file: rule.file.to_string(),
             line: rule.line,
             ver: rule.ver.clone(),
-            operator: log.operator.unwrap_or(("unconditionalMatch", String::new())),
+            operator: log.operator.map_or(("unconditionalMatch", String::new()), |(name, arg)| (name, arg.to_owned())),
             intervention: intervention.map(|i| (i.status, i.phase)),
             maturity: rule.maturity,
             accuracy: rule.accuracy,

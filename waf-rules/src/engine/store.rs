@@ -49,6 +49,18 @@ impl Vars {
         }
     }
 
+    /// The entry of `key` as stored (its key lower case), for a target that names one key.
+    pub(crate) fn entry(&self, key: &str) -> Option<(&str, &[u8])> {
+        let lower;
+        let key = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = key.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            key
+        };
+        self.index.get(key).map(|&i| (self.entries[i].0.as_str(), self.entries[i].1.as_slice()))
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
@@ -56,7 +68,7 @@ impl Vars {
 
 /// The request and response data of one transaction, and its collections.
 #[derive(Debug, Default)]
-pub(crate) struct Store {
+pub(crate) struct Store<'r> {
     // --- connection ---
     pub(crate) remote_addr: Vec<u8>,
     pub(crate) remote_port: u16,
@@ -118,23 +130,23 @@ pub(crate) struct Store {
     /// Lowest severity number seen (0 is the most severe); 255 when none.
     pub(crate) highest_severity: u8,
     /// The rule being evaluated, for `%{RULE.*}` macros.
-    pub(crate) rule: RuleInfo,
+    pub(crate) rule: RuleInfo<'r>,
     /// Microseconds since the transaction started, set when read.
     pub(crate) started: Option<std::time::Instant>,
 }
 
-/// `RULE.id`, `RULE.msg`, ... of the rule being evaluated.
+/// `RULE.id`, `RULE.msg`, ... of the rule being evaluated; its texts borrowed from the rule set.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct RuleInfo {
+pub(crate) struct RuleInfo<'r> {
     pub(crate) id: u64,
     pub(crate) msg: Vec<u8>,
     pub(crate) severity: Option<u8>,
-    pub(crate) rev: String,
-    pub(crate) ver: String,
+    pub(crate) rev: &'r str,
+    pub(crate) ver: &'r str,
     pub(crate) logdata: Vec<u8>,
 }
 
-impl Store {
+impl Store<'_> {
     /// The first request header named `name` (ASCII case-insensitive).
     pub(crate) fn request_header(&self, name: &[u8]) -> Option<&[u8]> {
         self.request_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice())

@@ -2,14 +2,12 @@
 //! actions that change the transaction (`setvar`, `ctl`, `skipAfter`, disruptive actions).
 
 use std::borrow::Cow;
-use std::sync::Arc;
-
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
 use crate::engine::log::{MatchedRule, RuleLog};
 use crate::engine::rule::{selector_matches, Rule};
-use crate::engine::store::{RuleInfo, Store};
-use crate::engine::values::{self, Value};
+use crate::engine::store::Store;
+use crate::engine::values::{self, Excluded, Value};
 use crate::engine::{Entry, RuleSet};
 use crate::macros::{MacroString, Resolve};
 use crate::operators::{Captures, OpContext};
@@ -66,7 +64,7 @@ struct Found {
 #[derive(Debug)]
 pub struct Transaction<'r> {
     rules: &'r RuleSet,
-    pub(crate) store: Store,
+    pub(crate) store: Store<'r>,
     mode: RuleEngine,
     removed_ids: Vec<IdRange>,
     removed_tags: Vec<String>,
@@ -83,7 +81,7 @@ pub struct Transaction<'r> {
     force_body_variable: bool,
     request_body_access: bool,
     /// msg/logdata of the chain being evaluated, expanded at match time.
-    current: RuleLog,
+    current: RuleLog<'r>,
     phases_run: u8,
 }
 
@@ -336,16 +334,16 @@ impl<'r> Transaction<'r> {
 
     // === rules ===
 
-    fn evaluate_starter(&mut self, rule: &Arc<Rule>, phase: u8) {
+    fn evaluate_starter(&mut self, rule: &'r Rule, phase: u8) {
         self.store.matched_vars.clear();
         self.current = RuleLog::default();
-        self.store.rule = RuleInfo {
-            id: rule.id,
-            severity: rule.severity,
-            rev: rule.rev.clone(),
-            ver: rule.ver.clone(),
-            ..RuleInfo::default()
-        };
+        let info = &mut self.store.rule;
+        info.id = rule.id;
+        info.severity = rule.severity;
+        info.rev = &rule.rev;
+        info.ver = &rule.ver;
+        info.msg.clear();
+        info.logdata.clear();
         if !self.evaluate(rule, rule) {
             return;
         }
@@ -406,7 +404,7 @@ impl<'r> Transaction<'r> {
     }
 
     /// Evaluates `rule` (part of `starter`'s chain); true when it and its chain matched.
-    fn evaluate(&mut self, starter: &Rule, rule: &Rule) -> bool {
+    fn evaluate(&mut self, starter: &Rule, rule: &'r Rule) -> bool {
         let found = self.find(starter, rule);
         if found.is_empty() {
             return false;
@@ -436,42 +434,44 @@ impl<'r> Transaction<'r> {
             }
             return out;
         }
-        let excluded =
+        let excludes =
             |name: VariableName, key: &[u8]| rule.excludes(name, key) || self.removed_target(starter, name, key);
-        let mut vals: Vec<Value<'_>> = Vec::new();
+        let excluded: Option<Excluded<'_>> =
+            (!rule.exclusions.is_empty() || !self.removed_targets.is_empty()).then_some(&excludes);
         for target in &rule.targets {
-            vals.clear();
-            values::collect(&self.store, target, &excluded, &mut vals);
-            for v in &vals {
-                let mut captures = rule.capture.then(Captures::new);
-                if rule.multi_match {
-                    // The operator sees the value before and after each transformation.
-                    let mut current: Cow<'_, [u8]> = Cow::Borrowed(&v.value);
-                    let mut hit = self.test(rule, &resolver, &current, &mut captures);
-                    if hit {
-                        out.push(Found { name: v.full_name(), value: current.to_vec(), captures: captures.take() });
-                    }
-                    for t in &rule.transformations {
-                        let next = t.apply(&current).into_owned();
-                        if next[..] == current[..] {
-                            continue;
-                        }
-                        current = Cow::Owned(next);
-                        captures = rule.capture.then(Captures::new);
-                        hit = self.test(rule, &resolver, &current, &mut captures);
-                        if hit {
-                            out.push(Found { name: v.full_name(), value: current.to_vec(), captures: captures.take() });
-                        }
-                    }
-                } else {
-                    let transformed = apply_all(&rule.transformations, &v.value);
-                    if self.test(rule, &resolver, &transformed, &mut captures) {
-                        out.push(Found { name: v.full_name(), value: transformed.into_owned(), captures });
-                    }
-                }
-            }
+            values::for_each(&self.store, target, excluded, &mut |v| self.test_value(rule, &resolver, &v, &mut out));
         }
         out
+    }
+
+    /// Transforms one value and runs the operator on it; a match goes to `out`.
+    fn test_value(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Vec<Found>) {
+        let mut captures = rule.capture.then(Captures::new);
+        if rule.multi_match {
+            // The operator sees the value before and after each transformation.
+            let mut current: Cow<'_, [u8]> = Cow::Borrowed(&v.value);
+            let mut hit = self.test(rule, resolver, &current, &mut captures);
+            if hit {
+                out.push(Found { name: v.full_name(), value: current.to_vec(), captures: captures.take() });
+            }
+            for t in &rule.transformations {
+                let next = t.apply(&current).into_owned();
+                if next[..] == current[..] {
+                    continue;
+                }
+                current = Cow::Owned(next);
+                captures = rule.capture.then(Captures::new);
+                hit = self.test(rule, resolver, &current, &mut captures);
+                if hit {
+                    out.push(Found { name: v.full_name(), value: current.to_vec(), captures: captures.take() });
+                }
+            }
+        } else {
+            let transformed = apply_all(&rule.transformations, &v.value);
+            if self.test(rule, resolver, &transformed, &mut captures) {
+                out.push(Found { name: v.full_name(), value: transformed.into_owned(), captures });
+            }
+        }
     }
 
     fn test(&self, rule: &Rule, resolver: &View<'_>, input: &[u8], captures: &mut Option<Captures>) -> bool {
@@ -490,7 +490,7 @@ impl<'r> Transaction<'r> {
     }
 
     /// One match: captures, matched variables, per-match actions, msg and logdata.
-    fn apply_match(&mut self, rule: &Rule, f: Found) {
+    fn apply_match(&mut self, rule: &'r Rule, f: Found) {
         if let Some(c) = &f.captures {
             for (i, v) in c.iter().take(10) {
                 self.store.tx.set(&i.to_string(), v.to_vec());
@@ -507,7 +507,7 @@ impl<'r> Transaction<'r> {
         self.current.matched_name = self.store.matched_var_name.clone();
         self.current.matched_value = self.store.matched_var.clone();
         if self.current.operator.is_none() {
-            self.current.operator = Some((rule.operator_name, rule.operator_argument.clone()));
+            self.current.operator = Some((rule.operator_name, &rule.operator_argument));
         }
     }
 
@@ -705,7 +705,7 @@ impl HostPort for [u8] {
 
 /// Macro expansion over a store.
 pub(crate) struct View<'s> {
-    pub(crate) store: &'s Store,
+    pub(crate) store: &'s Store<'s>,
 }
 
 impl Resolve for View<'_> {

@@ -43,19 +43,31 @@ pub(crate) struct Target {
 pub(crate) type Excluded<'e> = &'e dyn Fn(VariableName, &[u8]) -> bool;
 
 /// Appends the values of `target` to `out`.
-pub(crate) fn collect<'a>(store: &'a Store, target: &Target, excluded: Excluded<'_>, out: &mut Vec<Value<'a>>) {
+pub(crate) fn collect<'a>(store: &'a Store<'_>, target: &Target, excluded: Excluded<'_>, out: &mut Vec<Value<'a>>) {
+    for_each(store, target, Some(excluded), &mut |v| out.push(v));
+}
+
+/// Calls `f` with every value of `target`, in collection order; `excluded` is `None` when the
+/// rule excludes nothing, which spares a call per value.
+pub(crate) fn for_each<'a>(
+    store: &'a Store<'_>,
+    target: &Target,
+    excluded: Option<Excluded<'_>>,
+    f: &mut dyn FnMut(Value<'a>),
+) {
     let name = target.name;
+    let is_excluded = |key: &[u8]| excluded.is_some_and(|e| e(name, key));
     if name.key_matching() == KeyMatching::Scalar {
         // `!REQUEST_FILENAME`, `ctl:ruleRemoveTargetByTag=...;REQUEST_FILENAME`.
-        if excluded(name, b"") {
+        if is_excluded(b"") {
             return;
         }
         // As libmodsecurity's anchored variables, most scalars exist (empty) even when unset.
         let v = scalar(store, name).or_else(|| anchored(name).then_some(Cow::Borrowed(&b""[..])));
         if target.count {
-            out.push(Value { name, key: None, value: Store::number(usize::from(v.is_some())) });
+            f(Value { name, key: None, value: Store::number(usize::from(v.is_some())) });
         } else if let Some(value) = v {
-            out.push(Value { name, key: None, value });
+            f(Value { name, key: None, value });
         }
         return;
     }
@@ -67,10 +79,10 @@ pub(crate) fn collect<'a>(store: &'a Store, target: &Target, excluded: Excluded<
         };
         let found = store.body.as_ref().and_then(|b| b.xml.as_ref()).and_then(|x| x.select(xpath)).unwrap_or_default();
         if target.count {
-            out.push(Value { name, key: None, value: Store::number(found.len()) });
+            f(Value { name, key: None, value: Store::number(found.len()) });
         } else {
             for v in found {
-                out.push(Value { name, key: Some(Cow::Owned(xpath.as_bytes().to_vec())), value: Cow::Borrowed(v) });
+                f(Value { name, key: Some(Cow::Owned(xpath.as_bytes().to_vec())), value: Cow::Borrowed(v) });
             }
         }
         return;
@@ -78,19 +90,47 @@ pub(crate) fn collect<'a>(store: &'a Store, target: &Target, excluded: Excluded<
     let mut count = 0usize;
     let counting = target.count;
     let mut visit = |key: &'a [u8], value: Cow<'a, [u8]>| {
-        if !selected(&target.selector, key) || excluded(name, key) {
+        if is_excluded(key) {
             return;
         }
         if counting {
             count += 1;
         } else {
-            out.push(Value { name, key: Some(Cow::Borrowed(key)), value });
+            f(Value { name, key: Some(Cow::Borrowed(key)), value });
         }
     };
-    entries(store, name, &mut visit);
-    if counting {
-        out.push(Value { name, key: None, value: Store::number(count) });
+    match (&target.selector, vars_of(store, name)) {
+        // `TX:anomaly_score`: one lookup, not a scan of the collection (keys are unique).
+        (Some(Selector::Key(k)), Some(vars)) => {
+            if let Some((key, value)) = vars.entry(k) {
+                visit(key.as_bytes(), Cow::Borrowed(value));
+            }
+        }
+        (None, _) => entries(store, name, &mut visit),
+        (selector, _) => entries(store, name, &mut |key, value| {
+            if selected(selector, key) {
+                visit(key, value);
+            }
+        }),
     }
+    if counting {
+        f(Value { name, key: None, value: Store::number(count) });
+    }
+}
+
+/// The `TX`-like collection `name` stands for, if it is one.
+fn vars_of<'a>(store: &'a Store<'_>, name: VariableName) -> Option<&'a Vars> {
+    use VariableName as V;
+    Some(match name {
+        V::Tx => &store.tx,
+        V::Ip => &store.ip,
+        V::Global => &store.global,
+        V::Session => &store.session,
+        V::User => &store.user,
+        V::Resource => &store.resource,
+        V::Env => &store.env,
+        _ => return None,
+    })
 }
 
 /// Scalars that libmodsecurity keeps as anchored variables: always present, empty until set.
@@ -166,7 +206,7 @@ fn selected(selector: &Option<Selector>, key: &[u8]) -> bool {
 }
 
 /// Calls `f(key, value)` for every entry of collection `name`.
-fn entries<'a>(store: &'a Store, name: VariableName, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>)) {
+fn entries<'a>(store: &'a Store<'_>, name: VariableName, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>)) {
     use VariableName as V;
     let args = |it: &mut dyn Iterator<Item = &'a Arg>, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>), names: bool| {
         for a in it {
@@ -260,7 +300,7 @@ fn entries<'a>(store: &'a Store, name: VariableName, f: &mut dyn FnMut(&'a [u8],
 }
 
 /// The value of scalar variable `name`, when it is set.
-pub(crate) fn scalar(store: &Store, name: VariableName) -> Option<Cow<'_, [u8]>> {
+pub(crate) fn scalar<'a>(store: &'a Store<'_>, name: VariableName) -> Option<Cow<'a, [u8]>> {
     use VariableName as V;
     let flag = |on: bool| Some(Cow::Borrowed(if on { &b"1"[..] } else { &b"0"[..] }));
     let multipart = store.body.as_ref().and_then(|b| b.multipart.as_ref());
@@ -340,7 +380,7 @@ fn borrowed(v: &[u8]) -> Option<Cow<'_, [u8]>> {
 }
 
 /// `FULL_REQUEST`: request line, headers and body as ModSecurity rebuilds them.
-fn full_request(store: &Store) -> Vec<u8> {
+fn full_request(store: &Store<'_>) -> Vec<u8> {
     let mut out = store.request_line.clone();
     out.push(b'\n');
     for (k, v) in &store.request_headers {

@@ -84,9 +84,13 @@ impl Rx {
 
 /// Runs `regex`, filling `captures` when asked.
 fn search(regex: &Regex, input: &[u8], captures: Option<&mut Captures>) -> bool {
+    // Most values do not match: the DFA answers that without the slots captures need.
     let Some(captures) = captures else {
         return regex.is_match(input);
     };
+    if !regex.is_match(input) {
+        return false;
+    }
     let mut locations = regex.capture_locations();
     if !regex.captures_read(&mut locations, input) {
         return false;
