@@ -12,6 +12,7 @@
 //! - [`http`]: the L7 proxy: downstream servers, request handling, upstream pools.
 //! - [`admin`]: `/metrics`, `/healthz`, `/config`.
 //! - [`metrics`]: counters and histograms in Prometheus text format.
+//! - [`waf`]: WAF policies compiled from SecLang (the OWASP CRS), cached across reloads.
 
 pub mod admin;
 pub mod balance;
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod route;
 pub mod runtime;
 pub mod tls;
+pub mod waf;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -76,14 +78,6 @@ pub enum ApplyError {
         name: String,
         /// The protocol.
         protocol: Protocol,
-    },
-    /// WAF policies are configured but this build does not run them yet.
-    #[error("waf[{index}] ({name}): WAF policies are not served by this build yet")]
-    WafUnsupported {
-        /// Policy index.
-        index: usize,
-        /// Policy name.
-        name: String,
     },
 }
 
@@ -308,9 +302,6 @@ fn check_supported(snapshot: &Snapshot) -> Result<(), ApplyError> {
         if !l.protocol.is_http() {
             return Err(ApplyError::Unsupported { index, name: l.name.clone(), protocol: l.protocol });
         }
-    }
-    if let Some((index, w)) = snapshot.config().waf.iter().enumerate().next() {
-        return Err(ApplyError::WafUnsupported { index, name: w.name.clone() });
     }
     Ok(())
 }

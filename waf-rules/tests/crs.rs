@@ -1,6 +1,6 @@
 //! The OWASP CRS regression suite (go-ftw YAML, third_party/coreruleset/tests/regression) run
 //! in-process against rampart's engine, as the CRS project runs it: DetectionOnly, blocking
-//! paranoia level 4 (tests/crs/setup.conf), no platform overrides, and an ignore list where every
+//! paranoia level 4 (`waf_rules::crs::CrsMode::RegressionTests`), no platform overrides, and an ignore list where every
 //! entry has a reason (tests/crs/ignore.yaml).
 //!
 //! Fails when fewer tests pass than the count recorded in tests/crs/passing.txt; raise that
@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use waf_rules::crs::{self, CrsLayout, CrsMode};
 use waf_rules::engine::RuleSet;
 use waf_rules::ftw::{Filter, IgnoreList, Runner, Suite, Verdict, WafTarget};
 
@@ -20,13 +21,16 @@ fn root() -> PathBuf {
 #[test]
 fn crs_regression_suite() {
     let started = std::time::Instant::now();
-    let rules = RuleSet::from_file(root().join("tests/crs/setup.conf")).unwrap_or_else(|e| panic!("{e}"));
+    let crs_root = root().join("../third_party/coreruleset");
+    let layout = CrsLayout::find(&crs_root).expect("the vendored CRS");
+    let setup = crs::config(&layout, CrsMode::RegressionTests);
+    let rules = RuleSet::from_str("crs-regression-setup", &setup, ".").unwrap_or_else(|e| panic!("{e}"));
     eprintln!("compiled {} rules in {:?}", rules.rule_count(), started.elapsed());
-    let crs = root().join("../third_party/coreruleset/tests/regression");
+    let crs = crs_root.join("tests/regression");
     let suite = Suite::load_dir(&crs.join("tests")).unwrap_or_else(|e| panic!("{e}"));
     let ignore = IgnoreList::load(&root().join("tests/crs/ignore.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let target = WafTarget::new(Arc::new(rules));
-    // No platform overrides: the engine with tests/crs/setup.conf and an Apache-like front end
+    // No platform overrides: the engine in regression-test mode and an Apache-like front end
     // meets the tests' own expectations (httpd-overrides.yaml only undoes two of them).
     let mut runner = Runner::new(&target).with_ignore(ignore);
     let filtered = std::env::var("CRS_FILTER").ok();

@@ -12,3 +12,4 @@ mod robustness;
 mod smuggling;
 mod tls;
 mod upstream_h1;
+mod waf;
