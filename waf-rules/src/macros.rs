@@ -99,6 +99,12 @@ impl MacroString {
             return Cow::Borrowed(bytes);
         }
         let mut out = Vec::new();
+        self.expand_into(resolver, &mut out);
+        Cow::Owned(out)
+    }
+
+    /// Appends the expansion to `out` (a buffer reused across expansions allocates nothing).
+    pub fn expand_into(&self, resolver: &dyn Resolve, out: &mut Vec<u8>) {
         for part in &self.parts {
             match part {
                 Part::Literal(bytes) => out.extend_from_slice(bytes),
@@ -109,7 +115,6 @@ impl MacroString {
                 }
             }
         }
-        Cow::Owned(out)
     }
 }
 

@@ -6,19 +6,19 @@ use serde::Serialize;
 use crate::engine::rule::Rule;
 use crate::engine::transaction::{Intervention, Transaction};
 
-/// What a chain recorded while it matched.
+/// What a chain recorded while it matched (the variable that matched last is the
+/// transaction's `MATCHED_VAR_NAME` and `MATCHED_VAR` once the chain is through).
 #[derive(Debug, Default)]
 pub(crate) struct RuleLog<'r> {
     pub(crate) msg: Option<Vec<u8>>,
     pub(crate) data: Option<Vec<u8>>,
-    pub(crate) matched_name: Vec<u8>,
-    pub(crate) matched_value: Vec<u8>,
     pub(crate) operator: Option<(&'static str, &'r str)>,
 }
 
-/// A rule (with its chain) that matched.
+/// A rule (with its chain) that matched. The rule's own texts (file, tags, version) are
+/// borrowed from the rule set, so recording the many `nolog` matches of a request is cheap.
 #[derive(Debug, Clone, Serialize)]
-pub struct MatchedRule {
+pub struct MatchedRule<'r> {
     /// Rule id.
     pub id: u64,
     /// Phase it ran in.
@@ -30,8 +30,8 @@ pub struct MatchedRule {
     /// Severity number (0 emergency ... 7 debug).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<u8>,
-    /// Tags, expanded.
-    pub tags: Vec<String>,
+    /// Tags, as written.
+    pub tags: &'r [String],
     /// The variable that matched last (`ARGS:id`).
     pub matched_var: String,
     /// Its value after transformations (truncated to 200 bytes).
@@ -43,15 +43,15 @@ pub struct MatchedRule {
     /// Whether this rule intervened (in blocking mode).
     pub disruptive: bool,
     /// The rule file.
-    pub file: String,
+    pub file: &'r str,
     /// Its line.
     pub line: u32,
     /// `ver`.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub ver: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub ver: &'r str,
     /// Operator and its argument, for the log line.
     #[serde(skip)]
-    operator: (&'static str, String),
+    operator: (&'static str, &'r str),
     /// The decision, for the log line.
     #[serde(skip)]
     intervention: Option<(u16, u8)>,
@@ -60,34 +60,41 @@ pub struct MatchedRule {
     #[serde(skip)]
     accuracy: Option<u8>,
     #[serde(skip)]
-    rev: String,
+    rev: &'r str,
 }
 
-impl MatchedRule {
-    pub(crate) fn new(rule: &Rule, phase: u8, log: RuleLog<'_>, intervention: Option<&Intervention>) -> Self {
+impl<'r> MatchedRule<'r> {
+    /// `matched` is the last variable that matched (name and value after transformations).
+    pub(crate) fn new(
+        rule: &'r Rule,
+        phase: u8,
+        log: RuleLog<'r>,
+        matched: (&[u8], &[u8]),
+        intervention: Option<&Intervention>,
+    ) -> Self {
         let text = |b: &[u8]| log_text(b);
-        let mut value = log.matched_value;
-        value.truncate(200);
+        let (name, value) = matched;
+        let value = &value[..value.len().min(200)];
         MatchedRule {
             id: rule.id,
             phase,
             msg: log.msg.as_deref().map(text).unwrap_or_default(),
             data: log.data.as_deref().map(text).unwrap_or_default(),
             severity: rule.severity,
-            tags: rule.tags.iter().map(|t| t.as_str().to_owned()).collect(),
-            matched_var: text(&log.matched_name),
-            matched_value: text(&value),
+            tags: &rule.tags,
+            matched_var: text(name),
+            matched_value: text(value),
             log: rule.log,
             audit_log: rule.audit_log,
             disruptive: intervention.is_some(),
-            file: rule.file.to_string(),
+            file: &rule.file,
             line: rule.line,
-            ver: rule.ver.clone(),
-            operator: log.operator.map_or(("unconditionalMatch", String::new()), |(name, arg)| (name, arg.to_owned())),
+            ver: &rule.ver,
+            operator: log.operator.unwrap_or(("unconditionalMatch", "")),
             intervention: intervention.map(|i| (i.status, i.phase)),
             maturity: rule.maturity,
             accuracy: rule.accuracy,
-            rev: rule.rev.clone(),
+            rev: &rule.rev,
         }
     }
 
@@ -124,7 +131,7 @@ impl MatchedRule {
         let _ = write!(s, " [severity \"{}\"] [ver \"{}\"]", self.severity.map_or(0, u32::from), self.ver);
         let _ =
             write!(s, " [maturity \"{}\"] [accuracy \"{}\"]", self.maturity.unwrap_or(0), self.accuracy.unwrap_or(0));
-        for t in &self.tags {
+        for t in self.tags {
             let _ = write!(s, " [tag \"{}\"]", escape(t));
         }
         let _ = write!(s, " [uri \"{}\"] [unique_id \"{unique_id}\"]", escape(uri));
@@ -154,7 +161,7 @@ fn escape(s: &str) -> String {
 
 /// One JSON audit record for a transaction.
 #[derive(Debug, Clone, Serialize)]
-pub struct AuditEntry {
+pub struct AuditEntry<'r> {
     /// `UNIQUE_ID`.
     pub unique_id: String,
     /// Client address.
@@ -170,10 +177,10 @@ pub struct AuditEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<u64>,
     /// Every rule that matched and is audit-logged.
-    pub rules: Vec<MatchedRule>,
+    pub rules: Vec<MatchedRule<'r>>,
 }
 
-impl Transaction<'_> {
+impl<'r> Transaction<'r> {
     /// The error-log lines of this transaction's logged matches.
     pub fn log_lines(&self) -> Vec<String> {
         let uri = String::from_utf8_lossy(&self.store.uri);
@@ -182,10 +189,10 @@ impl Transaction<'_> {
     }
 
     /// The audit record of this transaction.
-    pub fn audit_entry(&self) -> AuditEntry {
+    pub fn audit_entry(&self) -> AuditEntry<'r> {
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let blocked_by = self.intervention().map(|i| i.rule_id);
-        let rules: Vec<MatchedRule> = self.matched.iter().filter(|m| m.audit_log).cloned().collect();
+        let rules: Vec<MatchedRule<'r>> = self.matched.iter().filter(|m| m.audit_log).cloned().collect();
         let decision = if blocked_by.is_some() {
             "blocked"
         } else if self.matched.iter().any(|m| m.log) {

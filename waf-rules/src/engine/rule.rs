@@ -38,7 +38,8 @@ pub(crate) struct Rule {
     pub(crate) msg: Option<MacroString>,
     pub(crate) logdata: Option<MacroString>,
     pub(crate) severity: Option<u8>,
-    pub(crate) tags: Vec<MacroString>,
+    /// Tags as written, own and inherited, for the log.
+    pub(crate) tags: Vec<String>,
     /// Tags as written, for `ctl:ruleRemoveByTag` and friends.
     pub(crate) tag_names: Vec<String>,
     pub(crate) ver: String,
@@ -142,7 +143,7 @@ impl Rule {
             msg: spec.msg().cloned(),
             logdata: spec.logdata().cloned(),
             severity: spec.severity().map(|s| s.number()),
-            tags: spec.tags().cloned().collect(),
+            tags: spec.tags().map(|t| t.as_str().to_owned()).collect(),
             tag_names,
             ver,
             rev,

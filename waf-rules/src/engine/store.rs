@@ -2,67 +2,57 @@
 //! the mutable collections (`TX`, the persistent-style ones, `MATCHED_VARS`).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+
+use indexmap::IndexMap;
 
 use crate::body::{Arg, BodyOutcome, ReqBodyStatus};
 
 /// A collection whose keys compare ASCII case-insensitively (stored lower case), kept in
-/// insertion order for iteration.
+/// insertion order for iteration. Each key is stored once.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Vars {
-    index: HashMap<String, usize>,
-    entries: Vec<(String, Vec<u8>)>,
+    map: IndexMap<String, Vec<u8>>,
+}
+
+/// `key` lower case, borrowed when it already is.
+fn lower(key: &str) -> Cow<'_, str> {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(key.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(key)
+    }
 }
 
 impl Vars {
     pub(crate) fn get(&self, key: &str) -> Option<&[u8]> {
-        let lower;
-        let key = if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            lower = key.to_ascii_lowercase();
-            lower.as_str()
-        } else {
-            key
-        };
-        self.index.get(key).map(|&i| self.entries[i].1.as_slice())
+        self.map.get(&*lower(key)).map(Vec::as_slice)
     }
 
     pub(crate) fn set(&mut self, key: &str, value: Vec<u8>) {
-        let key = key.to_ascii_lowercase();
-        match self.index.get(&key) {
-            Some(&i) => self.entries[i].1 = value,
-            None => {
-                self.index.insert(key.clone(), self.entries.len());
-                self.entries.push((key, value));
-            }
-        }
+        *self.value_mut(key) = value;
+    }
+
+    /// The value of `key` to overwrite in place, inserted empty when missing.
+    pub(crate) fn value_mut(&mut self, key: &str) -> &mut Vec<u8> {
+        let key = lower(key);
+        let i = match self.map.get_index_of(&*key) {
+            Some(i) => i,
+            None => self.map.insert_full(key.into_owned(), Vec::new()).0,
+        };
+        &mut self.map[i]
     }
 
     pub(crate) fn remove(&mut self, key: &str) {
-        let key = key.to_ascii_lowercase();
-        if let Some(i) = self.index.remove(&key) {
-            self.entries.remove(i);
-            for v in self.index.values_mut() {
-                if *v > i {
-                    *v -= 1;
-                }
-            }
-        }
+        self.map.shift_remove(&*lower(key));
     }
 
     /// The entry of `key` as stored (its key lower case), for a target that names one key.
     pub(crate) fn entry(&self, key: &str) -> Option<(&str, &[u8])> {
-        let lower;
-        let key = if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            lower = key.to_ascii_lowercase();
-            lower.as_str()
-        } else {
-            key
-        };
-        self.index.get(key).map(|&i| (self.entries[i].0.as_str(), self.entries[i].1.as_slice()))
+        self.map.get_key_value(&*lower(key)).map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.map.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 }
 

@@ -2,6 +2,7 @@
 //! actions that change the transaction (`setvar`, `ctl`, `skipAfter`, disruptive actions).
 
 use std::borrow::Cow;
+use std::io::Write as _;
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
 use crate::engine::log::{MatchedRule, RuleLog};
@@ -73,7 +74,7 @@ pub struct Transaction<'r> {
     skip: u32,
     allow: Option<AllowScope>,
     intervention: Option<Intervention>,
-    pub(crate) matched: Vec<MatchedRule>,
+    pub(crate) matched: Vec<MatchedRule<'r>>,
     /// `ctl:requestBodyProcessor`.
     body_processor: Option<BodyProcessor>,
     /// The processor the request's Content-Type asks for.
@@ -83,6 +84,8 @@ pub struct Transaction<'r> {
     /// msg/logdata of the chain being evaluated, expanded at match time.
     current: RuleLog<'r>,
     phases_run: u8,
+    /// A reusable buffer for macro expansions.
+    scratch: Vec<u8>,
 }
 
 impl<'r> Transaction<'r> {
@@ -117,6 +120,7 @@ impl<'r> Transaction<'r> {
             request_body_access: rules.settings.request_body_access.unwrap_or(true),
             current: RuleLog::default(),
             phases_run: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -141,7 +145,7 @@ impl<'r> Transaction<'r> {
     }
 
     /// The rules that matched so far, in order.
-    pub fn matched(&self) -> &[MatchedRule] {
+    pub fn matched(&self) -> &[MatchedRule<'r>] {
         &self.matched
     }
 
@@ -397,7 +401,8 @@ impl<'r> Transaction<'r> {
             _ => {}
         }
         let log = std::mem::take(&mut self.current);
-        self.matched.push(MatchedRule::new(rule, phase, log, intervened.as_ref()));
+        let last = (&self.store.matched_var_name[..], &self.store.matched_var[..]);
+        self.matched.push(MatchedRule::new(rule, phase, log, last, intervened.as_ref()));
         if intervened.is_some() {
             self.intervention = intervened;
         }
@@ -497,15 +502,16 @@ impl<'r> Transaction<'r> {
             }
         }
         if !rule.unconditional {
-            self.store.matched_var = f.value.clone();
-            self.store.matched_var_name = f.name.clone();
-            self.store.matched_vars.push((f.name, f.value));
+            let store = &mut self.store;
+            store.matched_var.clear();
+            store.matched_var.extend_from_slice(&f.value);
+            store.matched_var_name.clear();
+            store.matched_var_name.extend_from_slice(&f.name);
+            store.matched_vars.push((f.name, f.value));
         }
         for a in &rule.per_match {
             self.run_per_match(a);
         }
-        self.current.matched_name = self.store.matched_var_name.clone();
-        self.current.matched_value = self.store.matched_var.clone();
         if self.current.operator.is_none() {
             self.current.operator = Some((rule.operator_name, &rule.operator_argument));
         }
@@ -518,37 +524,53 @@ impl<'r> Transaction<'r> {
     fn run_per_match(&mut self, action: &Action) {
         match action {
             Action::SetVar(sv) => {
-                let key = String::from_utf8_lossy(&self.expand(&sv.key)).into_owned();
+                let key = self.expand(&sv.key);
+                let key = String::from_utf8_lossy(&key);
                 let name = sv.collection.as_str();
-                let new = match &sv.op {
+                // The new value is written over the old one: no allocation once the key exists.
+                let mut scratch = std::mem::take(&mut self.scratch);
+                scratch.clear();
+                match &sv.op {
                     SetVarOp::Delete => {
                         if let Some(c) = self.store.vars_mut(name) {
                             c.remove(&key);
                         }
-                        return;
                     }
-                    SetVarOp::SetToOne => b"1".to_vec(),
-                    SetVarOp::Set(v) => self.expand(v).into_owned(),
+                    SetVarOp::SetToOne => self.write_var(name, &key, b"1"),
+                    SetVarOp::Set(v) => {
+                        v.expand_into(&View { store: &self.store }, &mut scratch);
+                        self.write_var(name, &key, &scratch);
+                    }
                     SetVarOp::Add(v) | SetVarOp::Sub(v) => {
-                        let delta = leading_int(&self.expand(v));
+                        v.expand_into(&View { store: &self.store }, &mut scratch);
+                        let delta = leading_int(&scratch);
                         let current = self.store.vars(name).and_then(|c| c.get(&key)).map_or(0, leading_int);
                         let n = if matches!(sv.op, SetVarOp::Add(_)) {
                             current.saturating_add(delta)
                         } else {
                             current.saturating_sub(delta)
                         };
-                        n.to_string().into_bytes()
+                        scratch.clear();
+                        let _ = write!(scratch, "{n}");
+                        self.write_var(name, &key, &scratch);
                     }
-                };
-                if let Some(c) = self.store.vars_mut(name) {
-                    c.set(&key, new);
                 }
+                self.scratch = scratch;
             }
             Action::SetEnv(e) => {
                 let v = self.expand(&e.value).into_owned();
                 self.store.env.set(&e.name, v);
             }
             _ => {}
+        }
+    }
+
+    /// Sets `key` of collection `name` (`TX`, ...) to `value`, reusing the old value's buffer.
+    fn write_var(&mut self, name: &str, key: &str, value: &[u8]) {
+        if let Some(c) = self.store.vars_mut(name) {
+            let slot = c.value_mut(key);
+            slot.clear();
+            slot.extend_from_slice(value);
         }
     }
 
