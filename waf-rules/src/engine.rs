@@ -14,20 +14,25 @@
 //!
 //! # Organization
 //! - [`rule`]: compiled rules.
+//! - [`cache`]: transformation results cached within a transaction.
 //! - [`store`]: what a transaction knows (request, response, collections).
 //! - [`values`]: the values a rule target yields.
 //! - [`transaction`]: the phases, rule evaluation and actions.
+//! - [`uri`]: the request target split as libmodsecurity splits it.
 //! - [`log`]: error-log lines (ModSecurity's format) and the JSON audit entry.
 
+mod cache;
 mod log;
 mod rule;
 mod store;
 mod transaction;
+mod uri;
 mod values;
 
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use self::log::{AuditEntry, MatchedRule};
@@ -69,6 +74,25 @@ pub(crate) enum Entry {
     Marker(Arc<str>),
 }
 
+/// Numbers the transformation prefixes of each rule (and of each rule of its chain): rules whose
+/// transformations start alike (`t:utf8toUnicode,t:urlDecodeUni,...`) share the ids of the
+/// common prefix, the keys of the per-transaction cache of transformation results.
+fn number_chains(rule: &mut Rule, prefixes: &mut HashMap<(u32, &'static str), u32>) {
+    let mut parent = 0;
+    rule.chain = rule
+        .transformations
+        .iter()
+        .map(|t| {
+            let next = u32::try_from(prefixes.len() + 1).unwrap_or(u32::MAX);
+            parent = *prefixes.entry((parent, t.name())).or_insert(next);
+            parent
+        })
+        .collect();
+    if let Some(child) = &mut rule.chained {
+        number_chains(child, prefixes);
+    }
+}
+
 /// A compiled, immutable rule set; share it with `Arc` and start a [`Transaction`] per request.
 #[derive(Debug)]
 pub struct RuleSet {
@@ -94,10 +118,12 @@ impl RuleSet {
     ) -> Result<RuleSet, CompileError> {
         let mut phases: [Vec<Entry>; 5] = Default::default();
         let mut rule_count = 0;
+        let mut chains = HashMap::new();
         for item in &spec.items {
             match item {
                 Item::Rule(r) => {
-                    let rule = Rule::compile(r, ops, trs)?;
+                    let mut rule = Rule::compile(r, ops, trs)?;
+                    number_chains(&mut rule, &mut chains);
                     let i = usize::from(rule.phase.clamp(1, 5) - 1);
                     phases[i].push(Entry::Rule(Arc::new(rule)));
                     rule_count += 1;

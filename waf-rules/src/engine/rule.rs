@@ -29,6 +29,9 @@ pub(crate) struct Rule {
     /// `SecAction`: matches once, with no target.
     pub(crate) unconditional: bool,
     pub(crate) transformations: Vec<Transformation>,
+    /// Ids of the prefixes of `transformations` (the last one names the whole chain), set by
+    /// the rule set; see `engine::cache`.
+    pub(crate) chain: Vec<u32>,
     pub(crate) multi_match: bool,
     pub(crate) capture: bool,
     /// Actions run for every match of this rule (v3's "independent of the chain result").
@@ -136,6 +139,7 @@ impl Rule {
             negated: spec.operator.negated,
             unconditional,
             transformations,
+            chain: Vec::new(),
             multi_match,
             capture,
             per_match,

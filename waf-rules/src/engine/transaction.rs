@@ -2,10 +2,13 @@
 //! actions that change the transaction (`setvar`, `ctl`, `skipAfter`, disruptive actions).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::io::Write as _;
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
+use crate::engine::cache::{self, TransformCache};
 use crate::engine::log::{MatchedRule, RuleLog};
+use crate::engine::uri::{split_uri, HostPort as _};
 use crate::engine::rule::{selector_matches, Rule};
 use crate::engine::store::Store;
 use crate::engine::values::{self, Excluded, Value};
@@ -86,6 +89,8 @@ pub struct Transaction<'r> {
     phases_run: u8,
     /// A reusable buffer for macro expansions.
     scratch: Vec<u8>,
+    /// Transformation results of this phase.
+    transformed: RefCell<TransformCache>,
 }
 
 impl<'r> Transaction<'r> {
@@ -121,6 +126,7 @@ impl<'r> Transaction<'r> {
             current: RuleLog::default(),
             phases_run: 0,
             scratch: Vec::new(),
+            transformed: RefCell::default(),
         }
     }
 
@@ -303,6 +309,7 @@ impl<'r> Transaction<'r> {
             return;
         }
         let rules = self.rules;
+        self.transformed.get_mut().clear();
         self.skip_after = None;
         self.skip = 0;
         for entry in &rules.phases[usize::from(phase - 1)] {
@@ -470,6 +477,44 @@ impl<'r> Transaction<'r> {
                 if hit {
                     out.push(Found { name: v.full_name(), value: current.to_vec(), captures: captures.take() });
                 }
+            }
+        } else if !rule.chain.is_empty() && matches!(v.value, Cow::Borrowed(_)) && cache::is_stable(v.name) {
+            let value: &[u8] = &v.value;
+            let cached = self.transformed.borrow();
+            if let Some(result) = rule.chain.last().and_then(|&id| cached.get(value, id)) {
+                let input = result.unwrap_or(value);
+                if self.test(rule, resolver, input, &mut captures) {
+                    out.push(Found { name: v.full_name(), value: input.to_vec(), captures });
+                }
+                return;
+            }
+            // Start after the longest prefix already computed, and record every step.
+            let mut start = 0;
+            let mut current = Cow::Borrowed(value);
+            for (i, &id) in rule.chain.iter().enumerate().rev() {
+                if let Some(result) = cached.get(value, id) {
+                    start = i + 1;
+                    if let Some(bytes) = result {
+                        current = Cow::Owned(bytes.to_vec());
+                    }
+                    break;
+                }
+            }
+            drop(cached);
+            let mut cache = self.transformed.borrow_mut();
+            for (t, &id) in rule.transformations.iter().zip(&rule.chain).skip(start) {
+                if let Cow::Owned(changed) = t.apply(&current) {
+                    current = Cow::Owned(changed);
+                }
+                let result = match &current {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(bytes) => Some(bytes.clone().into_boxed_slice()),
+                };
+                cache.insert(value, id, result);
+            }
+            drop(cache);
+            if self.test(rule, resolver, &current, &mut captures) {
+                out.push(Found { name: v.full_name(), value: current.into_owned(), captures });
             }
         } else {
             let transformed = apply_all(&rule.transformations, &v.value);
@@ -662,66 +707,6 @@ fn leading_int(v: &[u8]) -> i64 {
         -n
     } else {
         n
-    }
-}
-
-/// Splits the request target into the `REQUEST_URI`, `REQUEST_FILENAME`, `REQUEST_BASENAME` and
-/// `QUERY_STRING` pieces, as libmodsecurity's `processURI` does.
-fn split_uri(store: &mut Store, uri: &[u8]) {
-    // A fragment only ever stays in the raw URI.
-    let uri = uri.iter().position(|&b| b == b'#').map_or(uri, |i| &uri[..i]);
-    let query_at = uri.iter().position(|&b| b == b'?');
-    store.query_string = query_at.map(|i| uri[i + 1..].to_vec());
-    let decoded = uri_decode(uri);
-    // An absolute target loses its scheme and authority.
-    let mut path_and_query: &[u8] = &decoded;
-    for scheme in [&b"http://"[..], &b"https://"[..]] {
-        if decoded.len() >= scheme.len() && decoded[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            let rest = &decoded[scheme.len()..];
-            path_and_query = rest.iter().position(|&b| b == b'/').map_or(&b""[..], |i| &rest[i..]);
-        }
-    }
-    store.uri = path_and_query.to_vec();
-    let path = path_and_query.iter().position(|&b| b == b'?').map_or(path_and_query, |i| &path_and_query[..i]);
-    store.filename = path.to_vec();
-    store.basename = match path.iter().rposition(|&b| b == b'/' || b == b'\\') {
-        Some(i) if path.len() > i + 1 => Some(path[i + 1..].to_vec()),
-        Some(_) => None,
-        None => Some(path.to_vec()),
-    };
-}
-
-/// `%XX` decoding of a request target, as libmodsecurity's `uri_decode`: only well-formed
-/// escapes are decoded, `+` stays.
-fn uri_decode(input: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        if input[i] == b'%' && i + 2 < input.len() {
-            if let (Some(h), Some(l)) = (hex(input[i + 1]), hex(input[i + 2])) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(input[i]);
-        i += 1;
-    }
-    out
-}
-
-/// Host header without its port.
-trait HostPort {
-    fn rsplit_once_port(&self) -> &[u8];
-}
-
-impl HostPort for [u8] {
-    fn rsplit_once_port(&self) -> &[u8] {
-        if self.starts_with(b"[") {
-            return self.iter().position(|&b| b == b']').map_or(self, |i| &self[..=i]);
-        }
-        self.iter().rposition(|&b| b == b':').map_or(self, |i| &self[..i])
     }
 }
 
