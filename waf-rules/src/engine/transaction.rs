@@ -1,22 +1,22 @@
 //! One request through the rule set: the phase entry points, rule and chain evaluation, and the
 //! actions that change the transaction (`setvar`, `ctl`, `skipAfter`, disruptive actions).
 
-use std::borrow::Cow;
-use std::cell::RefCell;
-use std::io::Write as _;
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
 use crate::engine::cache::{self, TransformCache};
 use crate::engine::log::{MatchedRule, RuleLog};
-use crate::engine::uri::{split_uri, HostPort as _};
 use crate::engine::rule::{selector_matches, Rule};
 use crate::engine::store::Store;
+use crate::engine::uri::{split_uri, HostPort as _};
 use crate::engine::values::{self, Excluded, Value};
 use crate::engine::{Entry, RuleSet};
 use crate::macros::{MacroString, Resolve};
 use crate::operators::{Captures, OpContext};
 use crate::transformations::Transformation;
 use crate::variables::{Selector, VariableName};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::io::Write as _;
 
 /// Where the request came from and went to.
 #[derive(Debug, Clone, Default)]
