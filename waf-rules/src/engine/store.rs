@@ -56,6 +56,45 @@ impl Vars {
     }
 }
 
+/// Name and value pairs kept back to back in one buffer (`MATCHED_VARS`, the matches of the
+/// rule being evaluated): nothing is allocated per pair once the buffer has grown.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Pairs {
+    bytes: Vec<u8>,
+    /// Where each pair's name and value end in `bytes`.
+    ends: Vec<(usize, usize)>,
+}
+
+impl Pairs {
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Adds a pair whose name is the concatenation of `name`.
+    pub(crate) fn push(&mut self, name: &[&[u8]], value: &[u8]) {
+        for part in name {
+            self.bytes.extend_from_slice(part);
+        }
+        let name_end = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.ends.push((name_end, self.bytes.len()));
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(name_end, end)| {
+            let pair = (&self.bytes[start..name_end], &self.bytes[name_end..end]);
+            start = end;
+            pair
+        })
+    }
+}
+
 /// The request and response data of one transaction, and its collections.
 #[derive(Debug, Default)]
 pub(crate) struct Store<'r> {
@@ -116,7 +155,7 @@ pub(crate) struct Store<'r> {
     // --- matching state ---
     pub(crate) matched_var: Vec<u8>,
     pub(crate) matched_var_name: Vec<u8>,
-    pub(crate) matched_vars: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(crate) matched_vars: Pairs,
     /// Lowest severity number seen (0 is the most severe); 255 when none.
     pub(crate) highest_severity: u8,
     /// The rule being evaluated, for `%{RULE.*}` macros.

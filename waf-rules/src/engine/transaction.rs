@@ -6,7 +6,7 @@ use crate::body::{self, BodyConfig, BodyProcessor};
 use crate::engine::cache::{self, TransformCache};
 use crate::engine::log::{MatchedRule, RuleLog};
 use crate::engine::rule::{selector_matches, Rule};
-use crate::engine::store::Store;
+use crate::engine::store::{Pairs, Store};
 use crate::engine::uri::{split_uri, HostPort as _};
 use crate::engine::values::{self, Excluded, Value};
 use crate::engine::{Entry, RuleSet};
@@ -57,11 +57,19 @@ struct RemovedTarget {
     selector: Option<Selector>,
 }
 
-/// One value that matched, kept until the rule's actions run.
+/// The values a rule matched (full name, value after transformations) and their capture
+/// groups, kept until the rule's actions run.
+#[derive(Debug, Default)]
 struct Found {
-    name: Vec<u8>,
-    value: Vec<u8>,
-    captures: Option<Captures>,
+    pairs: Pairs,
+    captures: Vec<Option<Captures>>,
+}
+
+impl Found {
+    fn push(&mut self, name: [&[u8]; 3], value: &[u8], captures: Option<Captures>) {
+        self.pairs.push(&name, value);
+        self.captures.push(captures);
+    }
 }
 
 /// The state of one request.
@@ -91,6 +99,8 @@ pub struct Transaction<'r> {
     scratch: Vec<u8>,
     /// Transformation results of this phase.
     transformed: RefCell<TransformCache>,
+    /// The matches of the rule being evaluated (a buffer reused from rule to rule).
+    found: Found,
 }
 
 impl<'r> Transaction<'r> {
@@ -127,6 +137,7 @@ impl<'r> Transaction<'r> {
             phases_run: 0,
             scratch: Vec::new(),
             transformed: RefCell::default(),
+            found: Found::default(),
         }
     }
 
@@ -417,12 +428,17 @@ impl<'r> Transaction<'r> {
 
     /// Evaluates `rule` (part of `starter`'s chain); true when it and its chain matched.
     fn evaluate(&mut self, starter: &Rule, rule: &'r Rule) -> bool {
-        let found = self.find(starter, rule);
-        if found.is_empty() {
-            return false;
+        let mut found = std::mem::take(&mut self.found);
+        found.pairs.clear();
+        found.captures.clear();
+        self.find(starter, rule, &mut found);
+        for ((name, value), captures) in found.pairs.iter().zip(&mut found.captures) {
+            self.apply_match(rule, name, value, captures.take());
         }
-        for f in found {
-            self.apply_match(rule, f);
+        let matched = !found.pairs.is_empty();
+        self.found = found;
+        if !matched {
+            return false;
         }
         if let Some(child) = &rule.chained {
             if !self.evaluate(starter, child) {
@@ -436,35 +452,33 @@ impl<'r> Transaction<'r> {
     }
 
     /// The values of `rule`'s targets that its operator matches.
-    fn find(&self, starter: &Rule, rule: &Rule) -> Vec<Found> {
-        let mut out = Vec::new();
+    fn find(&self, starter: &Rule, rule: &Rule, out: &mut Found) {
         let resolver = View { store: &self.store };
         if rule.unconditional {
             let mut cx = OpContext { resolver: &resolver, captures: None };
             if rule.operator.evaluate(&mut cx, b"") != rule.negated {
-                out.push(Found { name: Vec::new(), value: Vec::new(), captures: None });
+                out.push([b"", b"", b""], b"", None);
             }
-            return out;
+            return;
         }
         let excludes =
             |name: VariableName, key: &[u8]| rule.excludes(name, key) || self.removed_target(starter, name, key);
         let excluded: Option<Excluded<'_>> =
             (!rule.exclusions.is_empty() || !self.removed_targets.is_empty()).then_some(&excludes);
         for target in &rule.targets {
-            values::for_each(&self.store, target, excluded, &mut |v| self.test_value(rule, &resolver, &v, &mut out));
+            values::for_each(&self.store, target, excluded, &mut |v| self.test_value(rule, &resolver, &v, out));
         }
-        out
     }
 
     /// Transforms one value and runs the operator on it; a match goes to `out`.
-    fn test_value(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Vec<Found>) {
+    fn test_value(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Found) {
         let mut captures = rule.capture.then(Captures::new);
         if rule.multi_match {
             // The operator sees the value before and after each transformation.
             let mut current: Cow<'_, [u8]> = Cow::Borrowed(&v.value);
             let mut hit = self.test(rule, resolver, &current, &mut captures);
             if hit {
-                out.push(Found { name: v.full_name(), value: current.to_vec(), captures: captures.take() });
+                out.push(v.full_name(), &current, captures.take());
             }
             for t in &rule.transformations {
                 let next = t.apply(&current).into_owned();
@@ -475,7 +489,7 @@ impl<'r> Transaction<'r> {
                 captures = rule.capture.then(Captures::new);
                 hit = self.test(rule, resolver, &current, &mut captures);
                 if hit {
-                    out.push(Found { name: v.full_name(), value: current.to_vec(), captures: captures.take() });
+                    out.push(v.full_name(), &current, captures.take());
                 }
             }
         } else if !rule.chain.is_empty() && matches!(v.value, Cow::Borrowed(_)) && cache::is_stable(v.name) {
@@ -484,7 +498,7 @@ impl<'r> Transaction<'r> {
             if let Some(result) = rule.chain.last().and_then(|&id| cached.get(value, id)) {
                 let input = result.unwrap_or(value);
                 if self.test(rule, resolver, input, &mut captures) {
-                    out.push(Found { name: v.full_name(), value: input.to_vec(), captures });
+                    out.push(v.full_name(), input, captures);
                 }
                 return;
             }
@@ -514,12 +528,12 @@ impl<'r> Transaction<'r> {
             }
             drop(cache);
             if self.test(rule, resolver, &current, &mut captures) {
-                out.push(Found { name: v.full_name(), value: current.into_owned(), captures });
+                out.push(v.full_name(), &current, captures);
             }
         } else {
             let transformed = apply_all(&rule.transformations, &v.value);
             if self.test(rule, resolver, &transformed, &mut captures) {
-                out.push(Found { name: v.full_name(), value: transformed.into_owned(), captures });
+                out.push(v.full_name(), &transformed, captures);
             }
         }
     }
@@ -540,19 +554,21 @@ impl<'r> Transaction<'r> {
     }
 
     /// One match: captures, matched variables, per-match actions, msg and logdata.
-    fn apply_match(&mut self, rule: &'r Rule, f: Found) {
-        if let Some(c) = &f.captures {
+    fn apply_match(&mut self, rule: &'r Rule, name: &[u8], value: &[u8], captures: Option<Captures>) {
+        if let Some(c) = &captures {
+            const GROUPS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
             for (i, v) in c.iter().take(10) {
-                self.store.tx.set(&i.to_string(), v.to_vec());
+                let key = GROUPS.get(i).map_or_else(|| Cow::Owned(i.to_string()), |k| Cow::Borrowed(*k));
+                self.write_var("TX", &key, v);
             }
         }
         if !rule.unconditional {
             let store = &mut self.store;
             store.matched_var.clear();
-            store.matched_var.extend_from_slice(&f.value);
+            store.matched_var.extend_from_slice(value);
             store.matched_var_name.clear();
-            store.matched_var_name.extend_from_slice(&f.name);
-            store.matched_vars.push((f.name, f.value));
+            store.matched_var_name.extend_from_slice(name);
+            store.matched_vars.push(&[name], value);
         }
         for a in &rule.per_match {
             self.run_per_match(a);

@@ -20,14 +20,13 @@ pub(crate) struct Value<'a> {
 }
 
 impl Value<'_> {
-    /// `ARGS:foo`, `REQUEST_URI`: the name ModSecurity logs and puts in `MATCHED_VAR_NAME`.
-    pub(crate) fn full_name(&self) -> Vec<u8> {
-        let mut out = self.name.as_str().as_bytes().to_vec();
-        if let Some(k) = &self.key {
-            out.push(b':');
-            out.extend_from_slice(k);
+    /// `ARGS:foo`, `REQUEST_URI`: the name ModSecurity logs and puts in `MATCHED_VAR_NAME`,
+    /// in pieces to concatenate.
+    pub(crate) fn full_name(&self) -> [&[u8]; 3] {
+        match &self.key {
+            Some(k) => [self.name.as_str().as_bytes(), b":", k],
+            None => [self.name.as_str().as_bytes(), b"", b""],
         }
-        out
     }
 }
 
@@ -244,8 +243,11 @@ fn entries<'a>(store: &'a Store<'_>, name: VariableName, f: &mut dyn FnMut(&'a [
         V::User => vars(&store.user, f),
         V::Resource => vars(&store.resource, f),
         V::Env => vars(&store.env, f),
-        V::MatchedVars => pairs(&store.matched_vars, f, false),
-        V::MatchedVarsNames => pairs(&store.matched_vars, f, true),
+        V::MatchedVars | V::MatchedVarsNames => {
+            for (k, v) in store.matched_vars.iter() {
+                f(k, Cow::Borrowed(if name == V::MatchedVarsNames { k } else { v }));
+            }
+        }
         V::Files => {
             for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
                 f(&p.name, Cow::Borrowed(&p.filename));
