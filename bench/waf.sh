@@ -341,9 +341,12 @@ check_waf() { # label port
         || die "$1: clean POST failed"
     st=$(http_status "$resp")
     [[ $st == 200 ]] || die "$1: clean POST answered '$st', want 200"
-    http_get "$2" "/?q=<script>alert(1)</script>" "$resp" || die "$1: attack GET failed"
+    # Percent-encoded: a raw `<` in the request target is refused (400) before any WAF by
+    # some HTTP parsers.
+    local attack="/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+    http_get "$2" "$attack" "$resp" || die "$1: attack GET failed"
     st=$(http_status "$resp")
-    [[ $st == 403 ]] || die "$1: GET /?q=<script>alert(1)</script> answered '$st', want 403 (is the WAF blocking?)"
+    [[ $st == 403 ]] || die "$1: GET $attack answered '$st', want 403 (is the WAF blocking?)"
 }
 
 log "temp dir $TMP; ports: backend $P_BACKEND, nginx $P_NGINX, modsec $P_MODSEC, $SUBJECT $P_SUBJECT, admin $P_ADMIN"
