@@ -51,6 +51,9 @@ pub enum Selector {
 pub struct KeyRegex {
     pattern: String,
     regex: regex::bytes::Regex,
+    /// The pattern as plain text when it is one (`__utm`, `^header_name_`), compared without
+    /// the regex engine; whether it is anchored with `^`.
+    literal: Option<(Vec<u8>, bool)>,
 }
 
 impl KeyRegex {
@@ -62,7 +65,13 @@ impl KeyRegex {
             .multi_line(true)
             .unicode(false)
             .build()?;
-        Ok(Self { pattern: pattern.to_owned(), regex })
+        let (anchored, body) = match pattern.strip_prefix('^') {
+            Some(rest) => (true, rest),
+            None => (false, pattern),
+        };
+        let plain = !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let literal = plain.then(|| (body.as_bytes().to_ascii_lowercase(), anchored));
+        Ok(Self { pattern: pattern.to_owned(), regex, literal })
     }
 
     /// The pattern as written between the slashes.
@@ -77,7 +86,14 @@ impl KeyRegex {
 
     /// True when the key matches anywhere (libmodsecurity searches, it does not anchor).
     pub fn is_match(&self, key: &[u8]) -> bool {
-        self.regex.is_match(key)
+        match &self.literal {
+            // A multi-line `^` also matches after a newline: such keys go to the regex.
+            Some((text, true)) if !key.contains(&b'\n') => {
+                key.get(..text.len()).is_some_and(|k| k.eq_ignore_ascii_case(text))
+            }
+            Some((text, false)) => key.windows(text.len()).any(|w| w.eq_ignore_ascii_case(text)),
+            _ => self.regex.is_match(key),
+        }
     }
 }
 

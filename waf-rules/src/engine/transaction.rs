@@ -57,6 +57,14 @@ struct RemovedTarget {
     selector: Option<Selector>,
 }
 
+impl RemovedTarget {
+    /// Whether the removal names `starter` (by id or tag).
+    fn applies_to(&self, starter: &Rule) -> bool {
+        self.ids.as_ref().is_some_and(|ids| ids.iter().any(|r| r.contains(starter.id)))
+            || self.tag.as_ref().is_some_and(|tag| starter.has_tag(tag))
+    }
+}
+
 /// The values a rule matched (full name, value after transformations) and their capture
 /// groups, kept until the rule's actions run.
 #[derive(Debug, Default)]
@@ -463,8 +471,9 @@ impl<'r> Transaction<'r> {
         }
         let excludes =
             |name: VariableName, key: &[u8]| rule.excludes(name, key) || self.removed_target(starter, name, key);
-        let excluded: Option<Excluded<'_>> =
-            (!rule.exclusions.is_empty() || !self.removed_targets.is_empty()).then_some(&excludes);
+        // Checked per value only when some exclusion can apply to this rule at all.
+        let removed = self.removed_targets.iter().any(|t| t.applies_to(starter));
+        let excluded: Option<Excluded<'_>> = (!rule.exclusions.is_empty() || removed).then_some(&excludes);
         for target in &rule.targets {
             values::for_each(&self.store, target, excluded, &mut |v| self.test_value(rule, &resolver, &v, out));
         }
@@ -473,68 +482,87 @@ impl<'r> Transaction<'r> {
     /// Transforms one value and runs the operator on it; a match goes to `out`.
     fn test_value(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Found) {
         let mut captures = rule.capture.then(Captures::new);
-        if rule.multi_match {
-            // The operator sees the value before and after each transformation.
-            let mut current: Cow<'_, [u8]> = Cow::Borrowed(&v.value);
-            let mut hit = self.test(rule, resolver, &current, &mut captures);
-            if hit {
-                out.push(v.full_name(), &current, captures.take());
-            }
-            for t in &rule.transformations {
-                let next = t.apply(&current).into_owned();
-                if next[..] == current[..] {
-                    continue;
-                }
-                current = Cow::Owned(next);
-                captures = rule.capture.then(Captures::new);
-                hit = self.test(rule, resolver, &current, &mut captures);
-                if hit {
-                    out.push(v.full_name(), &current, captures.take());
-                }
-            }
-        } else if !rule.chain.is_empty() && matches!(v.value, Cow::Borrowed(_)) && cache::is_stable(v.name) {
-            let value: &[u8] = &v.value;
+        let value: &[u8] = &v.value;
+        if !rule.chain.is_empty() && matches!(v.value, Cow::Borrowed(_)) && cache::is_stable(v.name) {
+            self.fill_cache(rule, value);
             let cached = self.transformed.borrow();
-            if let Some(result) = rule.chain.last().and_then(|&id| cached.get(value, id)) {
-                let input = result.unwrap_or(value);
+            let step = |id: u32| cached.get(value, id).flatten().unwrap_or(value);
+            if rule.multi_match {
+                // The operator sees the value before and after each transformation that changes it.
+                let mut previous = value;
+                if self.test(rule, resolver, value, &mut captures) {
+                    out.push(v.full_name(), value, captures.take());
+                }
+                for &id in &rule.chain {
+                    let current = step(id);
+                    if current == previous {
+                        continue;
+                    }
+                    previous = current;
+                    captures = rule.capture.then(Captures::new);
+                    if self.test(rule, resolver, current, &mut captures) {
+                        out.push(v.full_name(), current, captures.take());
+                    }
+                }
+            } else {
+                let input = rule.chain.last().map_or(value, |&id| step(id));
                 if self.test(rule, resolver, input, &mut captures) {
                     out.push(v.full_name(), input, captures);
                 }
-                return;
             }
-            // Start after the longest prefix already computed, and record every step.
-            let mut start = 0;
-            let mut current = Cow::Borrowed(value);
-            for (i, &id) in rule.chain.iter().enumerate().rev() {
-                if let Some(result) = cached.get(value, id) {
-                    start = i + 1;
-                    if let Some(bytes) = result {
-                        current = Cow::Owned(bytes.to_vec());
-                    }
-                    break;
-                }
-            }
-            drop(cached);
-            let mut cache = self.transformed.borrow_mut();
-            for (t, &id) in rule.transformations.iter().zip(&rule.chain).skip(start) {
-                if let Cow::Owned(changed) = t.apply(&current) {
-                    current = Cow::Owned(changed);
-                }
-                let result = match &current {
-                    Cow::Borrowed(_) => None,
-                    Cow::Owned(bytes) => Some(bytes.clone().into_boxed_slice()),
-                };
-                cache.insert(value, id, result);
-            }
-            drop(cache);
+        } else if rule.multi_match {
+            let mut current: Cow<'_, [u8]> = Cow::Borrowed(value);
             if self.test(rule, resolver, &current, &mut captures) {
-                out.push(v.full_name(), &current, captures);
+                out.push(v.full_name(), &current, captures.take());
+            }
+            for t in &rule.transformations {
+                let next = match t.apply(&current) {
+                    Cow::Owned(next) if next[..] != current[..] => next,
+                    _ => continue,
+                };
+                current = Cow::Owned(next);
+                captures = rule.capture.then(Captures::new);
+                if self.test(rule, resolver, &current, &mut captures) {
+                    out.push(v.full_name(), &current, captures.take());
+                }
             }
         } else {
-            let transformed = apply_all(&rule.transformations, &v.value);
+            let transformed = apply_all(&rule.transformations, value);
             if self.test(rule, resolver, &transformed, &mut captures) {
                 out.push(v.full_name(), &transformed, captures);
             }
+        }
+    }
+
+    /// Computes (and caches) the result of every prefix of `rule`'s transformations on `value`,
+    /// starting after the longest prefix already known.
+    fn fill_cache(&self, rule: &Rule, value: &[u8]) {
+        let cached = self.transformed.borrow();
+        if rule.chain.last().is_some_and(|&id| cached.get(value, id).is_some()) {
+            return;
+        }
+        let mut start = 0;
+        let mut current = Cow::Borrowed(value);
+        for (i, &id) in rule.chain.iter().enumerate().rev() {
+            if let Some(result) = cached.get(value, id) {
+                start = i + 1;
+                if let Some(bytes) = result {
+                    current = Cow::Owned(bytes.to_vec());
+                }
+                break;
+            }
+        }
+        drop(cached);
+        let mut cache = self.transformed.borrow_mut();
+        for (t, &id) in rule.transformations.iter().zip(&rule.chain).skip(start) {
+            if let Cow::Owned(changed) = t.apply(&current) {
+                current = Cow::Owned(changed);
+            }
+            let result = match &current {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(bytes) => Some(bytes.clone().into_boxed_slice()),
+            };
+            cache.insert(value, id, result);
         }
     }
 
@@ -545,12 +573,9 @@ impl<'r> Transaction<'r> {
 
     /// Whether a `ctl:ruleRemoveTarget*` removed `name:key` from `starter`.
     fn removed_target(&self, starter: &Rule, name: VariableName, key: &[u8]) -> bool {
-        self.removed_targets.iter().any(|t| {
-            t.name == name
-                && selector_matches(&t.selector, key)
-                && (t.ids.as_ref().is_some_and(|ids| ids.iter().any(|r| r.contains(starter.id)))
-                    || t.tag.as_ref().is_some_and(|tag| starter.has_tag(tag)))
-        })
+        self.removed_targets
+            .iter()
+            .any(|t| t.name == name && selector_matches(&t.selector, key) && t.applies_to(starter))
     }
 
     /// One match: captures, matched variables, per-match actions, msg and logdata.

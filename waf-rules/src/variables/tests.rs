@@ -138,3 +138,24 @@ fn closest_name_needs_to_be_close() {
     assert_eq!(VariableName::closest("REQEST_URI"), Some(VariableName::RequestUri));
     assert_eq!(VariableName::closest("completely_different"), None);
 }
+
+#[test]
+fn plain_key_regexes_match_as_the_regex_does() {
+    let keys: [&[u8]; 9] = [
+        b"__utma",
+        b"x__UTMz",
+        b"_utm",
+        b"header_name_920450_host",
+        b"HEADER_NAME_x",
+        b"a_header_name_",
+        b"",
+        b"x\nheader_name_y",
+        b"msc_pcre",
+    ];
+    for pattern in ["__utm", "^header_name_", "^MSC_", "^header_name_920450_", "utm"] {
+        let re = KeyRegex::new(pattern).unwrap();
+        for key in keys {
+            assert_eq!(re.is_match(key), re.regex().is_match(key), "/{pattern}/ on {:?}", String::from_utf8_lossy(key));
+        }
+    }
+}
