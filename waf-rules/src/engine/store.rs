@@ -24,6 +24,11 @@ fn lower(key: &str) -> Cow<'_, str> {
 }
 
 impl Vars {
+    /// An empty collection with room for `n` entries.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Vars { map: IndexMap::with_capacity(n) }
+    }
+
     pub(crate) fn get(&self, key: &str) -> Option<&[u8]> {
         self.map.get(&*lower(key)).map(Vec::as_slice)
     }
@@ -232,6 +237,15 @@ impl Store<'_> {
     /// A number as its decimal bytes.
     pub(crate) fn number(n: impl std::fmt::Display) -> Cow<'static, [u8]> {
         Cow::Owned(n.to_string().into_bytes())
+    }
+
+    /// A count (`&ARGS`, `&TX:score`) as its decimal bytes; small ones without allocating.
+    pub(crate) fn count(n: usize) -> Cow<'static, [u8]> {
+        const DIGITS: &[u8; 10] = b"0123456789";
+        match DIGITS.get(n..=n) {
+            Some(digit) => Cow::Borrowed(digit),
+            None => Self::number(n),
+        }
     }
 }
 

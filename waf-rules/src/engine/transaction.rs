@@ -6,7 +6,7 @@ use crate::body::{self, BodyConfig, BodyProcessor};
 use crate::engine::cache::{self, TransformCache};
 use crate::engine::log::{MatchedRule, RuleLog};
 use crate::engine::rule::{selector_matches, Rule};
-use crate::engine::store::{Pairs, Store};
+use crate::engine::store::{Pairs, Store, Vars};
 use crate::engine::uri::{split_uri, HostPort as _};
 use crate::engine::values::{self, Excluded, Value};
 use crate::engine::{Entry, RuleSet};
@@ -89,7 +89,7 @@ pub struct Transaction<'r> {
     removed_ids: Vec<IdRange>,
     removed_tags: Vec<String>,
     removed_targets: Vec<RemovedTarget>,
-    skip_after: Option<String>,
+    skip_after: Option<&'r str>,
     skip: u32,
     allow: Option<AllowScope>,
     intervention: Option<Intervention>,
@@ -121,6 +121,8 @@ impl<'r> Transaction<'r> {
             server_port: conn.server_port,
             unique_id: conn.unique_id.clone().into_bytes(),
             highest_severity: u8::MAX,
+            // The CRS sets about 80 TX variables on every request: no rehashing on the way.
+            tx: Vars::with_capacity(128),
             started: Some(std::time::Instant::now()),
             ..Store::default()
         };
@@ -334,7 +336,7 @@ impl<'r> Transaction<'r> {
         for entry in &rules.phases[usize::from(phase - 1)] {
             let rule = match entry {
                 Entry::Marker(name) => {
-                    if self.skip_after.as_deref() == Some(&**name) {
+                    if self.skip_after == Some(&**name) {
                         self.skip_after = None;
                     }
                     continue;
@@ -660,10 +662,10 @@ impl<'r> Transaction<'r> {
         }
     }
 
-    fn run_after(&mut self, action: &Action) {
+    fn run_after(&mut self, action: &'r Action) {
         match action {
             Action::Skip(n) => self.skip = *n,
-            Action::SkipAfter(m) => self.skip_after = Some(m.clone()),
+            Action::SkipAfter(m) => self.skip_after = Some(m),
             Action::Ctl(c) => self.run_ctl(c),
             Action::InitCol(_) | Action::ExpireVar(_) | Action::SetUid(_) | Action::SetSid(_) | Action::SetRsc(_) => {
                 // Persistent collections are transaction-local here: nothing to open or expire.

@@ -64,7 +64,7 @@ pub(crate) fn for_each<'a>(
         // As libmodsecurity's anchored variables, most scalars exist (empty) even when unset.
         let v = scalar(store, name).or_else(|| anchored(name).then_some(Cow::Borrowed(&b""[..])));
         if target.count {
-            f(Value { name, key: None, value: Store::number(usize::from(v.is_some())) });
+            f(Value { name, key: None, value: Store::count(usize::from(v.is_some())) });
         } else if let Some(value) = v {
             f(Value { name, key: None, value });
         }
@@ -78,7 +78,7 @@ pub(crate) fn for_each<'a>(
         };
         let found = store.body.as_ref().and_then(|b| b.xml.as_ref()).and_then(|x| x.select(xpath)).unwrap_or_default();
         if target.count {
-            f(Value { name, key: None, value: Store::number(found.len()) });
+            f(Value { name, key: None, value: Store::count(found.len()) });
         } else {
             for v in found {
                 f(Value { name, key: Some(Cow::Owned(xpath.as_bytes().to_vec())), value: Cow::Borrowed(v) });
@@ -113,7 +113,7 @@ pub(crate) fn for_each<'a>(
         }),
     }
     if counting {
-        f(Value { name, key: None, value: Store::number(count) });
+        f(Value { name, key: None, value: Store::count(count) });
     }
 }
 
