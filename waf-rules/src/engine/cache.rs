@@ -15,9 +15,17 @@ use crate::variables::VariableName;
 type Key = (usize, usize, u32);
 
 /// Results by value and chain: `None` when the chain leaves the value unchanged.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct TransformCache {
     map: HashMap<Key, Option<Box<[u8]>>, BuildHasherDefault<WordHasher>>,
+}
+
+impl Default for TransformCache {
+    /// Room for what a browser request produces under the CRS (about 400 value and prefix
+    /// pairs), so that a phase does not rehash as it fills the cache.
+    fn default() -> Self {
+        TransformCache { map: HashMap::with_capacity_and_hasher(512, BuildHasherDefault::default()) }
+    }
 }
 
 impl TransformCache {

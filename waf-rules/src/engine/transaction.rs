@@ -486,6 +486,17 @@ impl<'r> Transaction<'r> {
         let mut captures = rule.capture.then(Captures::new);
         let value: &[u8] = &v.value;
         if !rule.chain.is_empty() && matches!(v.value, Cow::Borrowed(_)) && cache::is_stable(v.name) {
+            if !rule.multi_match {
+                // The common case, a value this chain already saw: one lookup.
+                let cached = self.transformed.borrow();
+                if let Some(result) = rule.chain.last().and_then(|&id| cached.get(value, id)) {
+                    let input = result.unwrap_or(value);
+                    if self.test(rule, resolver, input, &mut captures) {
+                        out.push(v.full_name(), input, captures);
+                    }
+                    return;
+                }
+            }
             self.fill_cache(rule, value);
             let cached = self.transformed.borrow();
             let step = |id: u32| cached.get(value, id).flatten().unwrap_or(value);
