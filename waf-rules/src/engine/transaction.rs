@@ -286,11 +286,13 @@ impl<'r> Transaction<'r> {
         if self.intervention.is_some() {
             return self.intervention.clone();
         }
+        // As libmodsecurity's RulesSet::evaluate: a phase that an `allow` does not skip starts
+        // with the allow forgotten (`allow:phase` ended with its phase, `allow:request` with
+        // phase 2).
         match self.allow {
             Some(AllowScope::Transaction) => return None,
             Some(AllowScope::Request) if phase <= 2 => return None,
-            Some(AllowScope::Phase) => self.allow = None,
-            _ => {}
+            _ => self.allow = None,
         }
         self.run_rules(phase);
         self.intervention.clone()

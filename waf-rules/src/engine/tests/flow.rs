@@ -141,3 +141,15 @@ SecAction "id:3,phase:4,deny"
     assert_eq!(i, None);
     assert_eq!(ids(&tx), [1]);
 }
+
+#[test]
+fn allow_request_skips_the_request_phases_only() {
+    let rules = with_allow("allow:request", 1, 2);
+    let (tx, _) = full(&rules, &Request::get("/"), b"");
+    assert_eq!(ids(&tx), [1, 99, 4, 5, 6, 7, 8]);
+    // From phase 3, allow:request ends that phase only.
+    let rules = with_allow("allow:request", 3, 5);
+    let (tx, _) = full(&rules, &Request::get("/"), b"");
+    assert_eq!(ids(&tx), [1, 2, 3, 4, 99, 6, 7, 8]);
+}
+
