@@ -306,22 +306,19 @@ impl<'r> Transaction<'r> {
         self.skip_after = None;
         self.skip = 0;
         for entry in &rules.phases[usize::from(phase - 1)] {
-            let rule = match entry {
-                Entry::Marker(name) => {
-                    if self.skip_after.as_deref() == Some(&**name) {
-                        self.skip_after = None;
-                    }
-                    continue;
+            // As libmodsecurity's RulesSet::evaluate: looking for a marker comes first, then
+            // `skip`, which counts markers too (they are entries of the phase's rule list).
+            if let Some(wanted) = &self.skip_after {
+                if matches!(entry, Entry::Marker(name) if **name == **wanted) {
+                    self.skip_after = None;
                 }
-                Entry::Rule(r) => r,
-            };
-            if self.skip_after.is_some() {
                 continue;
             }
             if self.skip > 0 {
                 self.skip -= 1;
                 continue;
             }
+            let Entry::Rule(rule) = entry else { continue };
             if self.is_removed(rule) {
                 continue;
             }

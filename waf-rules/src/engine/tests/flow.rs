@@ -153,3 +153,15 @@ fn allow_request_skips_the_request_phases_only() {
     assert_eq!(ids(&tx), [1, 2, 3, 4, 99, 6, 7, 8]);
 }
 
+#[test]
+fn skip_counts_markers() {
+    // libmodsecurity v3 keeps markers in its rule lists: `skip` steps over them too.
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,skip:1"
+SecMarker M
+SecAction "id:2,phase:1,pass"
+"#);
+    let (tx, _) = headers(&rules, &Request::get("/"));
+    assert_eq!(ids(&tx), [1, 2]);
+}
+
