@@ -336,7 +336,12 @@ impl<'r> Transaction<'r> {
     // === rules ===
 
     fn evaluate_starter(&mut self, rule: &Arc<Rule>, phase: u8) {
+        // MATCHED_VAR, MATCHED_VAR_NAME and MATCHED_VARS start empty for every rule and
+        // accumulate along its chain (libmodsecurity since its PR 3422; before, a rule that
+        // matched left them to the next one).
         self.store.matched_vars.clear();
+        self.store.matched_var.clear();
+        self.store.matched_var_name.clear();
         self.current = RuleLog::default();
         self.store.rule = RuleInfo {
             id: rule.id,

@@ -153,3 +153,17 @@ SecRule ARGS:a "@rx ." "id:1,phase:1,pass,t:none,t:lowercase,t:uppercase,t:upper
     let (tx, _) = headers(&rules, &Request::get("/?a=abc"));
     assert_eq!(tx_var(&tx, "n").as_deref(), Some("2"));
 }
+
+#[test]
+fn matched_vars_start_empty_for_every_rule() {
+    let rules = on(r#"
+SecRule ARGS "@rx ." "id:1,phase:1,pass"
+SecRule &MATCHED_VARS "@eq 0" "id:2,phase:1,pass"
+SecRule MATCHED_VAR "@rx ^$" "id:3,phase:1,pass"
+SecAction "id:4,phase:1,pass,setvar:'tx.mv=%{MATCHED_VAR}'"
+"#);
+    let (tx, _) = headers(&rules, &Request::get("/?a=1&b=2"));
+    assert_eq!(ids(&tx), [1, 2, 3, 4]);
+    assert_eq!(tx_var(&tx, "mv").as_deref(), Some(""));
+}
+
