@@ -213,10 +213,23 @@ impl<'r> Transaction<'r> {
         // (multipart or urlencoded); otherwise nothing is parsed and REQBODY_ERROR is 0.
         let processor = self.body_processor.or(self.body_type);
         let content_type = self.store.request_header(b"content-type").map(<[u8]>::to_vec);
+        let settings = &self.rules.settings;
+        let defaults = BodyConfig::default();
         let config = BodyConfig {
-            argument_separator: self.rules.settings.argument_separator.map_or(b'&', |c| c as u8),
+            argument_separator: settings.argument_separator.map_or(b'&', |c| c as u8),
             args_remaining: self.args_limit().map(|l| l.saturating_sub(self.store.args_get.len())),
-            ..BodyConfig::default()
+            json_depth_limit: settings
+                .request_body_json_depth_limit
+                .map_or(defaults.json_depth_limit, |d| usize::try_from(d).unwrap_or(usize::MAX)),
+            no_files_limit: settings.request_body_no_files_limit,
+            multipart: body::multipart::MultipartOptions {
+                file_limit: settings
+                    .upload_file_limit
+                    .map_or(defaults.multipart.file_limit, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+                extract_files: settings.upload_keep_files == Some(true)
+                    || settings.tmp_save_uploaded_files == Some(true),
+                ..defaults.multipart
+            },
         };
         let mut outcome = body::process(processor, content_type.as_deref(), body, &config);
         self.store.urlencoded_error |= outcome.urlencoded_error;

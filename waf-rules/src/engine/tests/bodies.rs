@@ -188,3 +188,39 @@ fn truncated_bodies_set_inbound_data_error() {
     let (tx, _) = request(&rules, &Request::post("/", "application/x-www-form-urlencoded", b"a=1"));
     assert!(ids(&tx).is_empty());
 }
+
+#[test]
+fn json_depth_limit_comes_from_the_settings() {
+    let (r, _) = post_with("SecRequestBodyJsonDepthLimit 2", "/", "application/json", br#"{"a":{"b":{"c":1}}}"#);
+    assert_eq!(r.error, "1");
+    let (r, _) = post_with("SecRequestBodyJsonDepthLimit 3", "/", "application/json", br#"{"a":{"b":{"c":1}}}"#);
+    assert_eq!(r.error, "0");
+}
+
+#[test]
+fn no_files_limit_comes_from_the_settings() {
+    let (r, i) = post_with("SecRequestBodyNoFilesLimit 8", "/", "application/x-www-form-urlencoded", b"login=foo");
+    assert_eq!(r.error, "1");
+    assert_eq!(r.error_msg, "Request body no files data length is larger than the configured limit (8).");
+    assert_eq!(i.map(|i| i.rule_id), Some(15));
+    let (r, _) = post_with("SecRequestBodyNoFilesLimit 9", "/", "application/x-www-form-urlencoded", b"login=foo");
+    assert_eq!(r.error, "");
+}
+
+#[test]
+fn upload_file_limit_comes_from_the_settings() {
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"f1\"; filename=\"a.txt\"\r\n\r\na\r\n\
+--XyZ\r\nContent-Disposition: form-data; name=\"f2\"; filename=\"b.txt\"\r\n\r\nb\r\n--XyZ--\r\n";
+    let exceeded = |settings: &str| {
+        let rules = on(&format!(
+            "{settings}\nSecRule MULTIPART_FILE_LIMIT_EXCEEDED \"@eq 1\" \"id:1,phase:2,pass\"\n\
+             SecRule FILES_TMP_CONTENT:f1 \"@streq a\" \"id:2,phase:2,pass\""
+        ));
+        let (tx, _) = request(&rules, &Request::post("/", "multipart/form-data; boundary=XyZ", body));
+        ids(&tx)
+    };
+    assert_eq!(exceeded("SecUploadKeepFiles On\nSecUploadFileLimit 1"), [1, 2]);
+    assert_eq!(exceeded("SecUploadKeepFiles On\nSecUploadFileLimit 2"), [2]);
+    // Files are only counted (and their content kept) when they are extracted.
+    assert_eq!(exceeded("SecUploadFileLimit 1"), Vec::<u64>::new());
+}

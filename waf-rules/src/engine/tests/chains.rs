@@ -166,4 +166,3 @@ SecAction "id:4,phase:1,pass,setvar:'tx.mv=%{MATCHED_VAR}'"
     assert_eq!(ids(&tx), [1, 2, 3, 4]);
     assert_eq!(tx_var(&tx, "mv").as_deref(), Some(""));
 }
-

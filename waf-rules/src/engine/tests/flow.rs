@@ -164,4 +164,3 @@ SecAction "id:2,phase:1,pass"
     let (tx, _) = headers(&rules, &Request::get("/"));
     assert_eq!(ids(&tx), [1, 2]);
 }
-
