@@ -111,7 +111,9 @@ impl RuleSet {
                 }
             }
         }
-        let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::Off);
+        // libmodsecurity v3 leaves the mode "not set" without SecRuleEngine: the rules run (only
+        // Off stops them) and disruptive actions wait for On, which is DetectionOnly.
+        let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::DetectionOnly);
         Ok(RuleSet { phases, settings: spec.settings.clone(), mode, rule_count })
     }
 
@@ -130,7 +132,8 @@ impl RuleSet {
         self.rule_count
     }
 
-    /// The engine mode set by `SecRuleEngine` (`Off` when not set, as in libmodsecurity).
+    /// The engine mode set by `SecRuleEngine` (`DetectionOnly` when not set, which is how
+    /// libmodsecurity v3 behaves then).
     pub fn mode(&self) -> RuleEngine {
         self.mode
     }

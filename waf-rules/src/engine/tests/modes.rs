@@ -125,3 +125,15 @@ SecAction "id:2,phase:1,pass"
     assert_eq!(ids(&tx), [1]);
     assert_eq!(tx_var(&tx, "score").as_deref(), Some("5"));
 }
+
+#[test]
+fn an_unset_engine_detects_like_libmodsecurity() {
+    // libmodsecurity v3 runs the rules when SecRuleEngine is not set (only Off stops them) and
+    // carries out disruptive actions only when it is On.
+    let rules = load(DENY_ALL);
+    assert_eq!(rules.mode(), RuleEngine::DetectionOnly);
+    let (tx, i) = full(&rules, &Request::get("/"), b"");
+    assert_eq!(i, None);
+    assert_eq!(ids(&tx), [1, 2, 3]);
+}
+
