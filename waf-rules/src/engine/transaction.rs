@@ -404,8 +404,9 @@ impl<'r> Transaction<'r> {
             }
             Some(Disruptive::Redirect(to)) if disruptive => {
                 let to = String::from_utf8_lossy(&self.expand(to)).into_owned();
+                // libmodsecurity keeps a `status:` only when it is a redirect (301-307).
                 intervened = Some(Intervention {
-                    status: rule.status.unwrap_or(302),
+                    status: rule.status.filter(|s| (301..=307).contains(s)).unwrap_or(302),
                     redirect: Some(to),
                     drop: false,
                     rule_id: rule.id,

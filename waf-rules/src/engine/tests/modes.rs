@@ -137,3 +137,16 @@ fn an_unset_engine_detects_like_libmodsecurity() {
     assert_eq!(ids(&tx), [1, 2, 3]);
 }
 
+#[test]
+fn redirect_expands_macros_and_takes_a_redirect_status() {
+    let i = decide(r#"SecAction "id:1,phase:1,redirect:'https://example.net/blocked?from=%{REQUEST_FILENAME}'""#, "/a/b?x")
+        .unwrap();
+    assert_eq!(i.redirect.as_deref(), Some("https://example.net/blocked?from=/a/b"));
+    assert_eq!(i.status, 302);
+    let i = decide(r#"SecAction "id:1,phase:1,status:301,redirect:/moved""#, "/").unwrap();
+    assert_eq!((i.status, i.redirect.as_deref()), (301, Some("/moved")));
+    // libmodsecurity keeps only a 3xx status (301-307) for a redirect.
+    let i = decide(r#"SecAction "id:1,phase:1,status:403,redirect:/moved""#, "/").unwrap();
+    assert_eq!(i.status, 302);
+}
+
