@@ -139,8 +139,9 @@ fn an_unset_engine_detects_like_libmodsecurity() {
 
 #[test]
 fn redirect_expands_macros_and_takes_a_redirect_status() {
-    let i = decide(r#"SecAction "id:1,phase:1,redirect:'https://example.net/blocked?from=%{REQUEST_FILENAME}'""#, "/a/b?x")
-        .unwrap();
+    let i =
+        decide(r#"SecAction "id:1,phase:1,redirect:'https://example.net/blocked?from=%{REQUEST_FILENAME}'""#, "/a/b?x")
+            .unwrap();
     assert_eq!(i.redirect.as_deref(), Some("https://example.net/blocked?from=/a/b"));
     assert_eq!(i.status, 302);
     let i = decide(r#"SecAction "id:1,phase:1,status:301,redirect:/moved""#, "/").unwrap();
@@ -149,4 +150,3 @@ fn redirect_expands_macros_and_takes_a_redirect_status() {
     let i = decide(r#"SecAction "id:1,phase:1,status:403,redirect:/moved""#, "/").unwrap();
     assert_eq!(i.status, 302);
 }
-

@@ -64,6 +64,47 @@ fn absolute_request_target_loses_scheme_and_host() {
     assert_eq!(tx_var(&tx, "file").as_deref(), Some("/p/q"));
 }
 
+/// One `&VAR "@eq N"` rule per phase; returns the ids that matched.
+fn counts(var: &str, expected: [u32; 5]) -> String {
+    let mut conf = String::new();
+    for (i, n) in expected.iter().enumerate() {
+        let phase = i + 1;
+        conf.push_str(&format!("SecRule &{var} \"@eq {n}\" \"id:{phase},phase:{phase},pass,nolog\"\n"));
+    }
+    conf
+}
+
+#[test]
+fn variables_exist_from_their_phase_on() {
+    let req = Request::post("/?q=1", "application/x-www-form-urlencoded", b"a=1&b=2").header("Cookie", "c=3");
+    let response_headers = [("Content-Type", "text/html"), ("X-Backend", "b1")];
+    let cases: &[(&str, [u32; 5])] = &[
+        ("ARGS_GET", [1, 1, 1, 1, 1]),
+        ("ARGS_POST", [0, 2, 2, 2, 2]),
+        ("ARGS", [1, 3, 3, 3, 3]),
+        ("ARGS_NAMES", [1, 3, 3, 3, 3]),
+        ("REQUEST_COOKIES", [1, 1, 1, 1, 1]),
+        ("REQUEST_HEADERS", [3, 3, 3, 3, 3]),
+        ("RESPONSE_HEADERS", [0, 0, 2, 2, 2]),
+        ("RESPONSE_HEADERS_NAMES", [0, 0, 2, 2, 2]),
+        // Scalars ModSecurity anchors exist (empty) before they are filled.
+        ("REQUEST_BODY", [1, 1, 1, 1, 1]),
+        ("RESPONSE_BODY", [1, 1, 1, 1, 1]),
+        ("RESPONSE_STATUS", [1, 1, 1, 1, 1]),
+        ("REQBODY_ERROR", [1, 1, 1, 1, 1]),
+        // 255 until a rule with a severity matches, as in libmodsecurity.
+        ("HIGHEST_SEVERITY", [1, 1, 1, 1, 1]),
+        // Variables with no value do not exist.
+        ("GEO", [0, 0, 0, 0, 0]),
+        ("FILES", [0, 0, 0, 0, 0]),
+    ];
+    for (var, expected) in cases {
+        let rules = on(&counts(var, *expected));
+        let (tx, _) = full_with(&rules, &req, 200, &response_headers, b"<html>");
+        assert_eq!(ids(&tx), [1, 2, 3, 4, 5], "&{var} per phase should be {expected:?}");
+    }
+}
+
 #[test]
 fn values_fill_in_as_the_phases_go() {
     let rules = on(r#"
@@ -135,4 +176,18 @@ fn logging_phase_runs_once() {
     let (mut tx, _) = full(&rules, &Request::get("/"), b"");
     tx.process_logging();
     assert_eq!(tx_var(&tx, "n").as_deref(), Some("1"));
+}
+
+#[test]
+fn highest_severity_starts_at_255() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,setvar:tx.before=%{HIGHEST_SEVERITY}"
+SecAction "id:2,phase:1,pass,severity:WARNING"
+SecAction "id:3,phase:1,pass,severity:CRITICAL"
+SecAction "id:4,phase:1,pass,severity:NOTICE"
+SecRule HIGHEST_SEVERITY "@eq 2" "id:5,phase:1,pass"
+"#);
+    let (tx, _) = headers(&rules, &Request::get("/"));
+    assert_eq!(tx_var(&tx, "before").as_deref(), Some("255"));
+    assert_eq!(ids(&tx), [1, 2, 3, 4, 5]);
 }
