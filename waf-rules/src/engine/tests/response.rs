@@ -29,3 +29,25 @@ SecRule RESPONSE_BODY "@streq abc" "id:2,phase:4,pass"
     tx.process_response_body(b"abc", true);
     assert_eq!(ids(&tx), [1, 2]);
 }
+
+#[test]
+fn phase_3_sees_the_status_line_and_headers() {
+    let rules = on(r#"
+SecAction "id:1,phase:3,pass,setvar:'tx.status=%{RESPONSE_STATUS}',setvar:'tx.proto=%{RESPONSE_PROTOCOL}',\
+    setvar:'tx.type=%{RESPONSE_CONTENT_TYPE}',setvar:'tx.server=%{RESPONSE_HEADERS.server}'"
+SecRule RESPONSE_HEADERS_NAMES "@streq Set-Cookie" "id:2,phase:3,pass"
+SecRule RESPONSE_STATUS "@rx ^5" "id:3,phase:3,deny,status:502"
+"#);
+    let headers = [("Server", "nginx"), ("Content-Type", "text/html; charset=UTF-8"), ("Set-Cookie", "s=1")];
+    let (tx, i) = full_with(&rules, &Request::get("/"), 200, &headers, b"");
+    assert_eq!(i, None);
+    assert_eq!(ids(&tx), [1, 2]);
+    assert_eq!(tx_var(&tx, "status").as_deref(), Some("200"));
+    assert_eq!(tx_var(&tx, "proto").as_deref(), Some("HTTP/1.1"));
+    // RESPONSE_CONTENT_TYPE is the header up to its first ';', as libmodsecurity stores it.
+    assert_eq!(tx_var(&tx, "type").as_deref(), Some("text/html"));
+    assert_eq!(tx_var(&tx, "server").as_deref(), Some("nginx"));
+    let (tx, i) = full_with(&rules, &Request::get("/"), 503, &headers, b"");
+    assert_eq!(i.map(|i| (i.status, i.phase)), Some((502, 3)));
+    assert_eq!(ids(&tx), [1, 2, 3]);
+}
