@@ -275,13 +275,33 @@ impl<'r> Transaction<'r> {
         self.run_phase(3)
     }
 
-    /// Phase 4: the response body (a prefix of it when `truncated`).
+    /// Phase 4: the response body (a prefix of it when `truncated`). As libmodsecurity, the
+    /// phase runs only when [`inspects_response_body`](Self::inspects_response_body) says so;
+    /// otherwise its rules are skipped and the body is not looked at.
     pub fn process_response_body(&mut self, body: &[u8], truncated: bool) -> Option<Intervention> {
-        self.store.outbound_data_error = truncated;
-        if self.rules.settings.response_body_access.unwrap_or(false) {
-            self.store.response_body = Some(body.to_vec());
+        if !self.inspects_response_body() {
+            self.phases_run = self.phases_run.max(4);
+            return self.intervention.clone();
         }
+        self.store.outbound_data_error = truncated;
+        self.store.response_body = Some(body.to_vec());
         self.run_phase(4)
+    }
+
+    /// Whether phase 4 will look at the response body: `SecResponseBodyAccess On` and, when
+    /// `SecResponseBodyMimeType` is set, a `RESPONSE_CONTENT_TYPE` in that list (compared
+    /// ASCII case-insensitively; libmodsecurity compares exactly). Known once the response
+    /// headers are in, so a proxy can skip buffering bodies that are not inspected.
+    pub fn inspects_response_body(&self) -> bool {
+        let settings = &self.rules.settings;
+        if settings.response_body_access != Some(true) {
+            return false;
+        }
+        let Some(types) = &settings.response_body_mime_types else {
+            return true;
+        };
+        let content_type = self.store.response_content_type().unwrap_or_default().trim_ascii();
+        types.iter().any(|t| t.as_bytes().eq_ignore_ascii_case(content_type))
     }
 
     /// Phase 5: logging. Runs even after an intervention.

@@ -80,6 +80,7 @@ SecMarker END
 }
 
 const ALLOW: &str = r#"
+SecResponseBodyAccess On
 SecAction "id:1,phase:1,pass"
 SecAction "id:2,phase:1,pass"
 SecAction "id:3,phase:2,pass"

@@ -7,6 +7,7 @@ use super::*;
 fn rules_run_by_phase_then_file_order() {
     // Written out of phase order: each phase runs its own rules, in file order.
     let rules = on(r#"
+SecResponseBodyAccess On
 SecAction "id:5,phase:5,pass,setvar:tx.order=%{tx.order}5"
 SecAction "id:4,phase:4,pass,setvar:tx.order=%{tx.order}4"
 SecAction "id:3,phase:3,pass,setvar:tx.order=%{tx.order}3"
@@ -66,7 +67,7 @@ fn absolute_request_target_loses_scheme_and_host() {
 
 /// One `&VAR "@eq N"` rule per phase; returns the ids that matched.
 fn counts(var: &str, expected: [u32; 5]) -> String {
-    let mut conf = String::new();
+    let mut conf = String::from("SecResponseBodyAccess On\n");
     for (i, n) in expected.iter().enumerate() {
         let phase = i + 1;
         conf.push_str(&format!("SecRule &{var} \"@eq {n}\" \"id:{phase},phase:{phase},pass,nolog\"\n"));
@@ -123,7 +124,7 @@ SecRule RESPONSE_BODY "@contains secret" "id:51,phase:5,pass"
     let (tx, i) = full_with(&rules, &req, 201, &[("Content-Type", "text/html"), ("X-Backend", "b1")], b"a secret");
     assert_eq!(i, None);
     assert_eq!(ids(&tx), [21, 22, 31, 32]);
-    // RESPONSE_BODY is only filled with SecResponseBodyAccess On.
+    // Phase 4 runs, and RESPONSE_BODY is filled, only with SecResponseBodyAccess On.
     let rules = on(r#"
 SecResponseBodyAccess On
 SecRule RESPONSE_BODY "@contains secret" "id:33,phase:3,pass"
@@ -137,6 +138,7 @@ SecRule RESPONSE_BODY "@contains secret" "id:51,phase:5,pass"
 #[test]
 fn logging_phase_runs_after_an_intervention() {
     let rules = on(r#"
+SecResponseBodyAccess On
 SecRule ARGS:attack "@streq 1" "id:1,phase:1,deny,status:403"
 SecAction "id:2,phase:2,pass"
 SecAction "id:3,phase:3,pass"
