@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
-use crate::engine::log::{MatchedRule, RuleLog};
+use crate::engine::log::{log_text, MatchedRule, RuleLog};
 use crate::engine::rule::{selector_matches, Rule};
 use crate::engine::store::{RuleInfo, Store};
 use crate::engine::values::{self, Value};
@@ -58,7 +58,10 @@ struct RemovedTarget {
 /// One value that matched, kept until the rule's actions run.
 struct Found {
     name: Vec<u8>,
+    /// After transformations (`MATCHED_VAR`).
     value: Vec<u8>,
+    /// Before transformations, for the log.
+    raw: Vec<u8>,
     captures: Option<Captures>,
 }
 
@@ -401,6 +404,7 @@ impl<'r> Transaction<'r> {
             self.store.rule.logdata = data.clone();
             self.current.data = Some(data);
         }
+        self.current.tags = rule.tags.iter().map(|t| log_text(&self.expand(t))).collect();
         let disruptive = self.mode == RuleEngine::On;
         let mut intervened = None;
         match &rule.disruptive {
@@ -470,7 +474,7 @@ impl<'r> Transaction<'r> {
         if rule.unconditional {
             let mut cx = OpContext { resolver: &resolver, captures: None };
             if rule.operator.evaluate(&mut cx, b"") != rule.negated {
-                out.push(Found { name: Vec::new(), value: Vec::new(), captures: None });
+                out.push(Found { name: Vec::new(), value: Vec::new(), raw: Vec::new(), captures: None });
             }
             return out;
         }
@@ -487,7 +491,12 @@ impl<'r> Transaction<'r> {
                     let mut current: Cow<'_, [u8]> = Cow::Borrowed(&v.value);
                     let mut hit = self.test(rule, &resolver, &current, &mut captures);
                     if hit {
-                        out.push(Found { name: v.full_name(), value: current.to_vec(), captures: captures.take() });
+                        out.push(Found {
+                            name: v.full_name(),
+                            value: current.to_vec(),
+                            raw: v.value.to_vec(),
+                            captures: captures.take(),
+                        });
                     }
                     for t in &rule.transformations {
                         let next = t.apply(&current).into_owned();
@@ -498,13 +507,23 @@ impl<'r> Transaction<'r> {
                         captures = rule.capture.then(Captures::new);
                         hit = self.test(rule, &resolver, &current, &mut captures);
                         if hit {
-                            out.push(Found { name: v.full_name(), value: current.to_vec(), captures: captures.take() });
+                            out.push(Found {
+                                name: v.full_name(),
+                                value: current.to_vec(),
+                                raw: v.value.to_vec(),
+                                captures: captures.take(),
+                            });
                         }
                     }
                 } else {
                     let transformed = apply_all(&rule.transformations, &v.value);
                     if self.test(rule, &resolver, &transformed, &mut captures) {
-                        out.push(Found { name: v.full_name(), value: transformed.into_owned(), captures });
+                        out.push(Found {
+                            name: v.full_name(),
+                            value: transformed.into_owned(),
+                            raw: v.value.to_vec(),
+                            captures,
+                        });
                     }
                 }
             }
@@ -543,7 +562,7 @@ impl<'r> Transaction<'r> {
             self.run_per_match(a);
         }
         self.current.matched_name = self.store.matched_var_name.clone();
-        self.current.matched_value = self.store.matched_var.clone();
+        self.current.matched_value = f.raw;
         if self.current.operator.is_none() {
             self.current.operator = Some((rule.operator_name, rule.operator_argument.clone()));
         }

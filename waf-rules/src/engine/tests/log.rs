@@ -15,12 +15,55 @@ SecAction "id:902,phase:1,pass,nolog,auditlog,msg:'audit only'"
 "#;
 
 #[test]
+fn log_line_of_a_blocking_match() {
+    let rules = on(RULES);
+    let (tx, i) = request(&rules, &Request::get("/shop/item?id=3&a=xATTaCKx"));
+    assert_eq!(i.map(|i| i.rule_id), Some(942100));
+    let lines = tx.log_lines();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(
+        lines[0],
+        "ModSecurity: Warning. Unconditional match in SecAction. [file \"test.conf\"] [line \"8\"] [id \"900\"] \
+[rev \"\"] [msg \"setup\"] [data \"\"] [severity \"0\"] [ver \"\"] [maturity \"0\"] [accuracy \"0\"] \
+[hostname \"198.51.100.1\"] [uri \"/shop/item\"] [unique_id \"test-1\"]"
+    );
+    // The value shown is the one the client sent (before t:lowercase), as libmodsecurity logs it.
+    assert_eq!(
+        lines[1],
+        "ModSecurity: Access denied with code 403 (phase 2). Matched \"Operator `Rx' with parameter `att(a)ck' \
+against variable `ARGS:a' (Value: `xATTaCKx' ) [file \"test.conf\"] [line \"3\"] [id \"942100\"] [rev \"2\"] \
+[msg \"SQL Injection via ARGS:a\"] [data \"Matched Data: attack found within ARGS:a: xattackx\"] \
+[severity \"2\"] [ver \"OWASP_CRS/4.0.0\"] [maturity \"9\"] [accuracy \"8\"] [tag \"attack-sqli\"] \
+[tag \"paranoia-level/1\"] [hostname \"198.51.100.1\"] [uri \"/shop/item\"] [unique_id \"test-1\"]"
+    );
+}
+
+#[test]
 fn log_line_in_detection_only_is_a_warning() {
     let rules = load(&format!("SecRuleEngine DetectionOnly\n{RULES}"));
     let (tx, i) = request(&rules, &Request::get("/?a=attack"));
     assert_eq!(i, None);
     let line = tx.log_lines().pop().unwrap();
     assert!(line.starts_with("ModSecurity: Warning. Matched \"Operator `Rx'"), "{line}");
+}
+
+#[test]
+fn log_line_escapes_and_limits_values() {
+    let rules = on(r#"SecRule ARGS "@rx x" "id:1,phase:1,pass,logdata:'%{MATCHED_VAR}'""#);
+    let long = format!("/?v=\"%0a\\{}", "x".repeat(150));
+    let (tx, _) = headers(&rules, &Request::get(&long));
+    let line = tx.log_lines().pop().unwrap();
+    // Quotes, backslashes and control bytes are hex-encoded (libmodsecurity's toHexIfNeeded);
+    // the value is cut to 100 characters with the count of the rest, as libmodsecurity does.
+    let value = format!("\\x22\\x0a\\x5c{} (53 characters omitted)", "x".repeat(97));
+    assert!(line.contains(&format!("(Value: `{value}' )")), "{line}");
+    assert!(!line.contains('\n'));
+    let data = line.split("[data \"").nth(1).unwrap().split("\"] [severity").next().unwrap();
+    assert!(data.starts_with("\\x22\\x0a\\x5cxxx"), "{data}");
+    // logdata is cut at 200 characters.
+    let rules = on(r#"SecRule ARGS "@rx x" "id:1,phase:1,pass,logdata:'%{MATCHED_VAR}'""#);
+    let (tx, _) = headers(&rules, &Request::get(&format!("/?v={}", "x".repeat(250))));
+    assert!(tx.log_lines()[0].contains(&format!("[data \"{} (50 characters omitted)\"]", "x".repeat(200))));
 }
 
 #[test]
@@ -62,4 +105,23 @@ fn audit_entry_decisions() {
     assert_eq!((entry.decision, entry.blocked_by, entry.status), ("detected", None, Some(200)));
     let (tx, _) = full(&rules, &Request::get("/?a=0"), b"");
     assert_eq!(tx.audit_entry().decision, "clean", "a nolog match is not a detection");
+}
+
+#[test]
+fn log_line_uri_cannot_break_the_line() {
+    let rules = on(r#"SecAction "id:1,phase:1,pass""#);
+    let (tx, _) = headers(&rules, &Request::get("/a%0a%22b?q=%0a"));
+    let line = tx.log_lines().pop().unwrap();
+    assert!(line.ends_with(r#"[uri "/a\x0a\x22b"] [unique_id "test-1"]"#), "{line}");
+}
+
+#[test]
+fn tags_are_expanded() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.app=shop"
+SecAction "id:2,phase:1,pass,tag:'app/%{tx.app}',tag:'plain'"
+"#);
+    let (tx, _) = headers(&rules, &Request::get("/"));
+    assert_eq!(tx.matched()[1].tags, ["app/shop", "plain"]);
+    assert!(tx.log_lines()[0].contains(r#"[tag "app/shop"] [tag "plain"]"#));
 }
