@@ -358,8 +358,9 @@ impl<'r> Transaction<'r> {
             if self.is_removed(rule) {
                 continue;
             }
-            self.evaluate_starter(rule, phase);
-            if (self.intervention.is_some() && phase < 5) || self.allow.is_some() {
+            // An intervention ends the phase, as in libmodsecurity; in the logging phase too,
+            // where it no longer changes the answer.
+            if self.evaluate_starter(rule, phase) || self.allow.is_some() {
                 break;
             }
         }
@@ -371,7 +372,8 @@ impl<'r> Transaction<'r> {
 
     // === rules ===
 
-    fn evaluate_starter(&mut self, rule: &Arc<Rule>, phase: u8) {
+    /// Evaluates a rule and its chain; true when it intervened.
+    fn evaluate_starter(&mut self, rule: &Arc<Rule>, phase: u8) -> bool {
         // MATCHED_VAR, MATCHED_VAR_NAME and MATCHED_VARS start empty for every rule and
         // accumulate along its chain (libmodsecurity since its PR 3422; before, a rule that
         // matched left them to the next one).
@@ -387,7 +389,7 @@ impl<'r> Transaction<'r> {
             ..RuleInfo::default()
         };
         if !self.evaluate(rule, rule) {
-            return;
+            return false;
         }
         if let Some(s) = rule.severity {
             self.store.highest_severity = self.store.highest_severity.min(s);
@@ -442,9 +444,13 @@ impl<'r> Transaction<'r> {
         }
         let log = std::mem::take(&mut self.current);
         self.matched.push(MatchedRule::new(rule, phase, log, intervened.as_ref()));
-        if intervened.is_some() {
+        let decided = intervened.is_some();
+        // The first intervention is the transaction's decision; one in the logging phase after
+        // it cannot replace it.
+        if self.intervention.is_none() {
             self.intervention = intervened;
         }
+        decided
     }
 
     /// Evaluates `rule` (part of `starter`'s chain); true when it and its chain matched.

@@ -193,3 +193,17 @@ SecRule HIGHEST_SEVERITY "@eq 2" "id:5,phase:1,pass"
     assert_eq!(tx_var(&tx, "before").as_deref(), Some("255"));
     assert_eq!(ids(&tx), [1, 2, 3, 4, 5]);
 }
+
+#[test]
+fn an_intervention_in_the_logging_phase_ends_it_but_keeps_the_decision() {
+    let rules = on(r#"
+SecRule ARGS:attack "@streq 1" "id:1,phase:1,deny,status:403"
+SecAction "id:5,phase:5,deny,status:500"
+SecAction "id:6,phase:5,pass"
+"#);
+    let (tx, i) = full(&rules, &Request::get("/?attack=1"), b"");
+    assert_eq!(i.map(|i| i.rule_id), Some(1));
+    assert_eq!(ids(&tx), [1, 5]);
+    assert_eq!(tx.intervention().map(|i| (i.rule_id, i.status)), Some((1, 403)));
+    assert_eq!(tx.audit_entry().blocked_by, Some(1));
+}
