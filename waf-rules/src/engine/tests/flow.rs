@@ -58,11 +58,16 @@ fn skip_after_a_marker_that_is_not_ahead_ends_the_phase_only() {
 SecMarker BEFORE
 SecRule ARGS:s "@streq 1" "id:1,phase:1,pass,skipAfter:BEFORE"
 SecAction "id:2,phase:1,pass"
-SecRule ARGS:s "@streq 1" "id:3,phase:1,pass,skipAfter:NOWHERE"
+SecRule ARGS:s "@rx ^[12]$" "id:3,phase:1,pass,skipAfter:NOWHERE"
+SecAction "id:5,phase:1,pass"
 SecAction "id:4,phase:2,pass"
 "#);
     let (tx, _) = request(&rules, &Request::get("/?s=1"));
     assert_eq!(ids(&tx), [1, 4]);
+    // A marker that does not exist ends the phase, not the transaction (a deliberate
+    // difference: libmodsecurity would go on looking for it in every later phase).
+    let (tx, _) = request(&rules, &Request::get("/?s=2"));
+    assert_eq!(ids(&tx), [2, 3, 4]);
 }
 
 #[test]
