@@ -542,7 +542,10 @@ services: [ { name: s, session_affinity: {}, proxy_protocol: v1, health_check: {
         .unwrap();
         let (l, s) = (&ok.config().listeners[0], &ok.config().services[0]);
         assert_eq!((l.accept_proxy_protocol, l.max_connections), (false, None));
-        assert_eq!((l.timeouts.drain, l.timeouts.flow_idle), (crate::Duration::from_secs(30), crate::Duration::from_secs(30)));
+        assert_eq!(
+            (l.timeouts.drain, l.timeouts.flow_idle),
+            (crate::Duration::from_secs(30), crate::Duration::from_secs(30))
+        );
         assert_eq!(s.session_affinity.map(|a| a.timeout), Some(crate::Duration::from_secs(10_800)));
         assert_eq!(s.proxy_protocol, Some(crate::ProxyProtocol::V1));
         assert_eq!(s.health_check.as_ref().map(|h| h.protocol), Some(crate::HealthCheckProtocol::Tcp));

@@ -41,6 +41,8 @@ pub struct Runtime {
     pub listeners: HashMap<Arc<str>, Arc<ListenerRuntime>>,
     /// Services by name.
     pub services: HashMap<Arc<str>, Arc<ServiceRuntime>>,
+    /// TCP and UDP listeners.
+    pub l4: crate::l4::L4Runtime,
 }
 
 /// One HTTP/HTTPS listener's routing.
@@ -113,6 +115,8 @@ pub struct Registries {
     pub endpoints: Registry,
     /// Upstream connection pools.
     pub pools: PoolRegistry,
+    /// L4 affinity tables and the swap signal.
+    pub l4: crate::l4::Registry,
 }
 
 impl Runtime {
@@ -184,7 +188,8 @@ impl Runtime {
                 Arc::new(ListenerRuntime { config: l.clone(), routes: RouteTable::new(rules), fallback, tls }),
             );
         }
-        Ok(Self { snapshot, listeners, services })
+        let l4 = crate::l4::L4Runtime::compile(config, &services, &reg.l4, metrics);
+        Ok(Self { snapshot, listeners, services, l4 })
     }
 
     /// Every endpoint of every service, for metrics.

@@ -253,7 +253,7 @@ async fn tcp_checks_follow_whether_the_endpoint_accepts() {
     // A listener that never answers a byte: only the TCP check can pass on it.
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    assert!(super::tcp_check::probe(addr, Duration::from_millis(300)).await.is_ok());
+    assert!(tcp_check::probe(addr, Duration::from_millis(300)).await.is_ok());
     let ep = endpoint(addr);
     let checker = HealthChecker::new();
     let mut c = check(20);
@@ -266,7 +266,7 @@ async fn tcp_checks_follow_whether_the_endpoint_accepts() {
     assert!(ep.is_available());
     drop(listener);
     eventually("unhealthy once nothing listens", || !ep.is_available()).await;
-    let err = super::tcp_check::probe(addr, Duration::from_millis(300)).await.unwrap_err();
+    let err = tcp_check::probe(addr, Duration::from_millis(300)).await.unwrap_err();
     assert!(matches!(err, CheckError::Connect(_)), "{err}");
 }
 
