@@ -42,11 +42,16 @@ pub fn tcp(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
+/// Receive buffer asked for UDP listeners: bursts from many clients must not overflow the
+/// default (~208 KiB, a few hundred datagrams), as DNS servers also size theirs.
+const UDP_RECEIVE_BUFFER: usize = 4 << 20;
+
 /// A UDP socket on `addr` that learns, for each datagram, the local address it was sent to
 /// (`IP_PKTINFO` / `IPV6_RECVPKTINFO`), so replies leave from that address.
 pub fn udp(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket = socket(addr, Type::DGRAM, Protocol::UDP)?;
     super::udp::enable_pktinfo(&SockRef::from(&socket), addr)?;
+    super::udp::grow_receive_buffer(&SockRef::from(&socket), UDP_RECEIVE_BUFFER);
     socket.bind(&addr.into())?;
     UdpSocket::from_std(socket.into())
 }

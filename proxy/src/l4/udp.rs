@@ -80,6 +80,25 @@ pub fn enable_pktinfo(socket: &SockRef<'_>, addr: SocketAddr) -> io::Result<()> 
     }
 }
 
+/// Asks for a receive buffer of `bytes`: beyond `net.core.rmem_max` when privileged
+/// (`SO_RCVBUFFORCE`), else as much as `SO_RCVBUF` allows.
+pub fn grow_receive_buffer(socket: &SockRef<'_>, bytes: usize) {
+    let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: a valid int option value of the right size, on a socket we own.
+    let forced = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&v as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if forced != 0 {
+        let _ = socket.set_recv_buffer_size(bytes);
+    }
+}
+
 /// Serves UDP listener `name` until `stop` turns true, then drains its flows.
 pub async fn serve(socket: UdpSocket, name: Arc<str>, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let socket = Arc::new(socket);
@@ -179,7 +198,7 @@ fn datagram(
         }
     };
     flow.seen.store(now_ms(), Ordering::Relaxed);
-    match flow.upstream.try_send(data) {
+    match send_now(flow.upstream.as_raw_fd(), data) {
         Ok(n) => {
             flow.stats.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
         }
@@ -322,6 +341,19 @@ impl Relay {
                 }
             }
         }
+    }
+}
+
+/// Sends on a connected UDP socket without waiting: a full buffer is `WouldBlock` (and the
+/// datagram dropped). Tokio's write readiness is not consulted: a new socket has none until
+/// the reactor's next poll, and UDP sends almost never block.
+fn send_now(fd: RawFd, data: &[u8]) -> io::Result<usize> {
+    // SAFETY: `data` is valid for `data.len()` bytes; `fd` is a live connected UDP socket.
+    let n = unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
     }
 }
 
