@@ -31,6 +31,8 @@ enum Command {
     Proxy(cmd::proxy::Args),
     /// Validate a config file like `nginx -t`: every problem listed, non-zero exit on error.
     Check(cmd::check::Args),
+    /// The WAF rule engine as a tool: run CRS-style regression tests, evaluate a request.
+    Waf(cmd::waf::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Proxy(args) => cmd::proxy::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::Waf(args) => cmd::waf::run(args),
     };
     match result {
         Ok(code) => code,

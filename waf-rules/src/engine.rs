@@ -1,0 +1,142 @@
+//! The rule engine: a [`RuleSet`] compiled once from SecLang, and a [`Transaction`] per request
+//! that runs the phases against it.
+//!
+//! ```text
+//! seclang::load_file ─▶ RuleSetSpec ─▶ RuleSet::compile ─▶ Arc<RuleSet> (immutable, shared)
+//!                                                         │
+//!                 request ─▶ Transaction::new(&rules) ─▶ phase 1..5 ─▶ Intervention / log
+//! ```
+//!
+//! The semantics follow libmodsecurity v3: per-match actions (`setvar`) run for every matching
+//! value, flow actions (`ctl`, `skipAfter`) and the disruptive action once the whole chain
+//! matched; `block` takes the phase's `SecDefaultAction`; `DetectionOnly` logs but never
+//! intervenes; the logging phase always runs.
+//!
+//! # Organization
+//! - [`rule`]: compiled rules.
+//! - [`store`]: what a transaction knows (request, response, collections).
+//! - [`values`]: the values a rule target yields.
+//! - [`transaction`]: the phases, rule evaluation and actions.
+//! - [`log`]: error-log lines (ModSecurity's format) and the JSON audit entry.
+
+mod log;
+mod rule;
+mod store;
+mod transaction;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub use self::log::{AuditEntry, MatchedRule};
+use self::rule::Rule;
+pub use self::transaction::{Connection, Intervention, Transaction};
+use crate::actions::RuleEngine;
+use crate::seclang::{Item, RuleSetSpec, Settings};
+use crate::{operators, transformations};
+
+/// Why a rule set did not compile.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// An operator's argument is invalid (a regex that does not compile, a missing data file).
+    #[error("{at}: {message}")]
+    Operator {
+        /// `file:line:column` of the rule.
+        at: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A transformation the registry does not know.
+    #[error("{at}: unknown transformation t:{name}")]
+    Transformation {
+        /// `file:line:column` of the rule.
+        at: String,
+        /// Its name.
+        name: String,
+    },
+    /// The configuration did not load.
+    #[error(transparent)]
+    Load(#[from] crate::seclang::SeclangError),
+}
+
+/// One entry of a phase's rule list.
+#[derive(Debug)]
+pub(crate) enum Entry {
+    Rule(Arc<Rule>),
+    Marker(Arc<str>),
+}
+
+/// A compiled, immutable rule set; share it with `Arc` and start a [`Transaction`] per request.
+#[derive(Debug)]
+pub struct RuleSet {
+    /// Rules and markers of phases 1 to 5 (index 0 is phase 1), in file order.
+    pub(crate) phases: [Vec<Entry>; 5],
+    pub(crate) settings: Settings,
+    /// The engine mode before any `ctl:ruleEngine`.
+    pub(crate) mode: RuleEngine,
+    rule_count: usize,
+}
+
+impl RuleSet {
+    /// Compiles a loaded configuration with the built-in operators and transformations.
+    pub fn compile(spec: &RuleSetSpec) -> Result<RuleSet, CompileError> {
+        Self::compile_with(spec, &operators::Registry::with_builtin(), &transformations::Registry::with_builtin())
+    }
+
+    /// Compiles with the given registries.
+    pub fn compile_with(
+        spec: &RuleSetSpec,
+        ops: &operators::Registry,
+        trs: &transformations::Registry,
+    ) -> Result<RuleSet, CompileError> {
+        let mut phases: [Vec<Entry>; 5] = Default::default();
+        let mut rule_count = 0;
+        for item in &spec.items {
+            match item {
+                Item::Rule(r) => {
+                    let rule = Rule::compile(r, ops, trs)?;
+                    let i = usize::from(rule.phase.clamp(1, 5) - 1);
+                    phases[i].push(Entry::Rule(Arc::new(rule)));
+                    rule_count += 1;
+                }
+                // As in libmodsecurity, a marker exists in every phase.
+                Item::Marker(m) => {
+                    let name: Arc<str> = Arc::from(m.name.as_str());
+                    for p in &mut phases {
+                        p.push(Entry::Marker(name.clone()));
+                    }
+                }
+            }
+        }
+        let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::Off);
+        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, rule_count })
+    }
+
+    /// Loads and compiles a configuration file (and what it includes).
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<RuleSet, CompileError> {
+        Self::compile(&crate::seclang::load_file(path)?)
+    }
+
+    /// Loads and compiles configuration text; `Include`s are relative to `base_dir`.
+    pub fn from_str(name: &str, text: &str, base_dir: impl AsRef<std::path::Path>) -> Result<RuleSet, CompileError> {
+        Self::compile(&crate::seclang::load_str(name, text, base_dir)?)
+    }
+
+    /// How many rules (chain starters and `SecAction`s) were compiled.
+    pub fn rule_count(&self) -> usize {
+        self.rule_count
+    }
+
+    /// The engine mode set by `SecRuleEngine` (`Off` when not set, as in libmodsecurity).
+    pub fn mode(&self) -> RuleEngine {
+        self.mode
+    }
+
+    /// Settings from the directives (body limits, ...).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}

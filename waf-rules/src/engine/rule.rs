@@ -1,0 +1,180 @@
+//! Compiled rules: a [`RuleSpec`] with its operator and transformations resolved against the
+//! registries, its actions sorted by when they run, and its targets split from exclusions.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::actions::{Action, Disruptive};
+use crate::engine::values::Target;
+use crate::engine::CompileError;
+use crate::macros::MacroString;
+use crate::operators::{self, LoadContext, Operator};
+use crate::seclang::{RuleKind, RuleSpec};
+use crate::transformations::{self, Lookup, Transformation};
+use crate::variables::{Selector, VariableName};
+
+/// One compiled rule; chained rules hang off [`Rule::chained`].
+#[derive(Debug)]
+pub(crate) struct Rule {
+    /// The starter's id; 0 for chained rules.
+    pub(crate) id: u64,
+    pub(crate) phase: u8,
+    pub(crate) targets: Vec<Target>,
+    /// `!VAR:key` exclusions of this rule.
+    pub(crate) exclusions: Vec<(VariableName, Option<Selector>)>,
+    pub(crate) operator: Box<dyn Operator>,
+    pub(crate) operator_name: &'static str,
+    pub(crate) operator_argument: String,
+    pub(crate) negated: bool,
+    /// `SecAction`: matches once, with no target.
+    pub(crate) unconditional: bool,
+    pub(crate) transformations: Vec<Transformation>,
+    pub(crate) multi_match: bool,
+    pub(crate) capture: bool,
+    /// Actions run for every match of this rule (v3's "independent of the chain result").
+    pub(crate) per_match: Vec<Action>,
+    /// Actions run once the whole chain matched (ctl, skip, skipAfter, ...).
+    pub(crate) after_match: Vec<Action>,
+    pub(crate) msg: Option<MacroString>,
+    pub(crate) logdata: Option<MacroString>,
+    pub(crate) severity: Option<u8>,
+    pub(crate) tags: Vec<MacroString>,
+    /// Tags as written, for `ctl:ruleRemoveByTag` and friends.
+    pub(crate) tag_names: Vec<String>,
+    pub(crate) ver: String,
+    pub(crate) rev: String,
+    pub(crate) maturity: Option<u8>,
+    pub(crate) accuracy: Option<u8>,
+    pub(crate) log: bool,
+    pub(crate) audit_log: bool,
+    pub(crate) disruptive: Option<Disruptive>,
+    pub(crate) status: Option<u16>,
+    pub(crate) chained: Option<Box<Rule>>,
+    pub(crate) file: Arc<str>,
+    pub(crate) line: u32,
+}
+
+impl Rule {
+    /// Compiles `spec` (and its chain).
+    pub(crate) fn compile(
+        spec: &RuleSpec,
+        ops: &operators::Registry,
+        trs: &transformations::Registry,
+    ) -> Result<Rule, CompileError> {
+        let at = || spec.location.to_string();
+        let base_dir = Path::new(&*spec.location.file).parent().unwrap_or(Path::new("."));
+        let unconditional = spec.kind == RuleKind::SecAction;
+        let operator = ops
+            .compile(spec.operator.name, &spec.operator.argument, &LoadContext { base_dir })
+            .map_err(|e| CompileError::Operator { at: at(), message: e.to_string() })?;
+        let mut transformations = Vec::with_capacity(spec.transformations.len());
+        for name in &spec.transformations {
+            match trs.get(name) {
+                Some(Lookup::Apply(t)) => transformations.push(t),
+                Some(Lookup::Reset) => transformations.clear(),
+                None => return Err(CompileError::Transformation { at: at(), name: (*name).to_owned() }),
+            }
+        }
+        let mut targets = Vec::new();
+        let mut exclusions = Vec::new();
+        for v in &spec.variables {
+            if v.exclude {
+                exclusions.push((v.name, v.selector.clone()));
+            } else {
+                targets.push(Target { name: v.name, selector: v.selector.clone(), count: v.count });
+            }
+        }
+        let mut per_match = Vec::new();
+        let mut after_match = Vec::new();
+        let mut multi_match = false;
+        let mut capture = false;
+        let mut status = None;
+        let mut ver = String::new();
+        let mut rev = String::new();
+        let mut maturity = None;
+        let mut accuracy = None;
+        let mut tag_names = Vec::new();
+        for a in spec.all_actions() {
+            match a {
+                Action::SetVar(_) | Action::SetEnv(_) => per_match.push(a.clone()),
+                Action::Ctl(_)
+                | Action::Skip(_)
+                | Action::SkipAfter(_)
+                | Action::InitCol(_)
+                | Action::ExpireVar(_)
+                | Action::SetUid(_)
+                | Action::SetSid(_)
+                | Action::SetRsc(_) => after_match.push(a.clone()),
+                Action::MultiMatch => multi_match = true,
+                Action::Capture => capture = true,
+                Action::Status(s) => status = Some(*s),
+                Action::Ver(v) => ver.clone_from(v),
+                Action::Rev(r) => rev.clone_from(r),
+                Action::Maturity(m) => maturity = Some(*m),
+                Action::Accuracy(m) => accuracy = Some(*m),
+                _ => {}
+            }
+        }
+        for a in &spec.actions {
+            if let Action::Tag(t) = a {
+                tag_names.push(t.as_str().to_owned());
+            }
+        }
+        let chained = match &spec.chained {
+            Some(c) => Some(Box::new(Rule::compile(c, ops, trs)?)),
+            None => None,
+        };
+        Ok(Rule {
+            id: spec.id.unwrap_or(0),
+            phase: spec.phase.number(),
+            targets,
+            exclusions,
+            operator,
+            operator_name: spec.operator.name,
+            operator_argument: spec.operator.argument.clone(),
+            negated: spec.operator.negated,
+            unconditional,
+            transformations,
+            multi_match,
+            capture,
+            per_match,
+            after_match,
+            msg: spec.msg().cloned(),
+            logdata: spec.logdata().cloned(),
+            severity: spec.severity().map(|s| s.number()),
+            tags: spec.tags().cloned().collect(),
+            tag_names,
+            ver,
+            rev,
+            maturity,
+            accuracy,
+            log: spec.log().unwrap_or(true),
+            audit_log: spec.audit_log().unwrap_or(true),
+            disruptive: spec.disruptive.clone(),
+            status,
+            chained,
+            file: spec.location.file.clone(),
+            line: spec.location.line,
+        })
+    }
+
+    /// Whether the rule (its own tags) carries `tag`.
+    pub(crate) fn has_tag(&self, tag: &str) -> bool {
+        self.tag_names.iter().any(|t| t == tag)
+    }
+
+    /// Whether `key` of `name` is excluded by this rule's own `!` targets.
+    pub(crate) fn excludes(&self, name: VariableName, key: &[u8]) -> bool {
+        self.exclusions.iter().any(|(n, sel)| *n == name && selector_matches(sel, key))
+    }
+}
+
+/// Whether an exclusion selector covers `key` (no selector: the whole collection).
+pub(crate) fn selector_matches(sel: &Option<Selector>, key: &[u8]) -> bool {
+    match sel {
+        None => true,
+        Some(Selector::Key(k)) => k.as_bytes().eq_ignore_ascii_case(key),
+        Some(Selector::Regex(r)) => r.is_match(key),
+        Some(Selector::XPath(x)) => x.as_bytes() == key,
+    }
+}

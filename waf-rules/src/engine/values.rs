@@ -1,0 +1,387 @@
+//! The values a rule target (`ARGS:foo`, `&TX:score`, `REQUEST_URI`, `XML:/*`) yields from a
+//! transaction's [`Store`], with the rule's exclusions applied.
+//!
+//! Nothing is allocated for collections that are empty or for targets that select nothing,
+//! which is most of them on a clean request.
+
+use std::borrow::Cow;
+
+use crate::body::Arg;
+use crate::engine::store::{Store, Vars};
+use crate::variables::{KeyMatching, Selector, VariableName};
+
+/// One value of a target, and where it came from (for `MATCHED_VAR_NAME`).
+#[derive(Debug, Clone)]
+pub(crate) struct Value<'a> {
+    pub(crate) name: VariableName,
+    /// The key within the collection (`foo` of `ARGS:foo`); `None` for scalars and counts.
+    pub(crate) key: Option<Cow<'a, [u8]>>,
+    pub(crate) value: Cow<'a, [u8]>,
+}
+
+impl Value<'_> {
+    /// `ARGS:foo`, `REQUEST_URI`: the name ModSecurity logs and puts in `MATCHED_VAR_NAME`.
+    pub(crate) fn full_name(&self) -> Vec<u8> {
+        let mut out = self.name.as_str().as_bytes().to_vec();
+        if let Some(k) = &self.key {
+            out.push(b':');
+            out.extend_from_slice(k);
+        }
+        out
+    }
+}
+
+/// A compiled rule target.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) name: VariableName,
+    pub(crate) selector: Option<Selector>,
+    pub(crate) count: bool,
+}
+
+/// Whether `key` of collection `name` is excluded for the rule at hand.
+pub(crate) type Excluded<'e> = &'e dyn Fn(VariableName, &[u8]) -> bool;
+
+/// Appends the values of `target` to `out`.
+pub(crate) fn collect<'a>(store: &'a Store, target: &Target, excluded: Excluded<'_>, out: &mut Vec<Value<'a>>) {
+    let name = target.name;
+    if name.key_matching() == KeyMatching::Scalar {
+        // `!REQUEST_FILENAME`, `ctl:ruleRemoveTargetByTag=...;REQUEST_FILENAME`.
+        if excluded(name, b"") {
+            return;
+        }
+        // As libmodsecurity's anchored variables, most scalars exist (empty) even when unset.
+        let v = scalar(store, name).or_else(|| anchored(name).then_some(Cow::Borrowed(&b""[..])));
+        if target.count {
+            out.push(Value { name, key: None, value: Store::number(usize::from(v.is_some())) });
+        } else if let Some(value) = v {
+            out.push(Value { name, key: None, value });
+        }
+        return;
+    }
+    if name == VariableName::Xml {
+        let xpath = match &target.selector {
+            Some(Selector::XPath(x)) => x.as_str(),
+            Some(Selector::Key(k)) => k.as_str(),
+            _ => "/*",
+        };
+        let found = store.body.as_ref().and_then(|b| b.xml.as_ref()).and_then(|x| x.select(xpath)).unwrap_or_default();
+        if target.count {
+            out.push(Value { name, key: None, value: Store::number(found.len()) });
+        } else {
+            for v in found {
+                out.push(Value { name, key: Some(Cow::Owned(xpath.as_bytes().to_vec())), value: Cow::Borrowed(v) });
+            }
+        }
+        return;
+    }
+    let mut count = 0usize;
+    let counting = target.count;
+    let mut visit = |key: &'a [u8], value: Cow<'a, [u8]>| {
+        if !selected(&target.selector, key) || excluded(name, key) {
+            return;
+        }
+        if counting {
+            count += 1;
+        } else {
+            out.push(Value { name, key: Some(Cow::Borrowed(key)), value });
+        }
+    };
+    entries(store, name, &mut visit);
+    if counting {
+        out.push(Value { name, key: None, value: Store::number(count) });
+    }
+}
+
+/// Scalars that libmodsecurity keeps as anchored variables: always present, empty until set.
+fn anchored(name: VariableName) -> bool {
+    use VariableName as V;
+    matches!(
+        name,
+        V::ArgsCombinedSize
+            | V::AuthType
+            | V::FilesCombinedSize
+            | V::FullRequest
+            | V::FullRequestLength
+            | V::InboundDataError
+            | V::MatchedVar
+            | V::MatchedVarName
+            | V::MultipartBoundaryQuoted
+            | V::MultipartBoundaryWhitespace
+            | V::MultipartCrlfLfLines
+            | V::MultipartDataAfter
+            | V::MultipartDataBefore
+            | V::MultipartFileLimitExceeded
+            | V::MultipartHeaderFolding
+            | V::MultipartInvalidHeaderFolding
+            | V::MultipartInvalidPart
+            | V::MultipartInvalidQuoting
+            | V::MultipartLfLine
+            | V::MultipartMissingSemicolon
+            | V::MultipartStrictError
+            | V::MultipartUnmatchedBoundary
+            | V::OutboundDataError
+            | V::PathInfo
+            | V::QueryString
+            | V::RemoteAddr
+            | V::RemoteHost
+            | V::RemotePort
+            | V::ReqbodyError
+            | V::ReqbodyErrorMsg
+            | V::ReqbodyProcessor
+            | V::ReqbodyProcessorError
+            | V::ReqbodyProcessorErrorMsg
+            | V::RequestBasename
+            | V::RequestBody
+            | V::RequestBodyLength
+            | V::RequestFilename
+            | V::RequestLine
+            | V::RequestMethod
+            | V::RequestProtocol
+            | V::RequestUri
+            | V::RequestUriRaw
+            | V::ResponseBody
+            | V::ResponseContentLength
+            | V::ResponseContentType
+            | V::ResponseProtocol
+            | V::ResponseStatus
+            | V::ServerAddr
+            | V::ServerName
+            | V::ServerPort
+            | V::SessionId
+            | V::UniqueId
+            | V::UrlencodedError
+            | V::UserId
+    )
+}
+
+/// Whether `key` passes the target's selector.
+fn selected(selector: &Option<Selector>, key: &[u8]) -> bool {
+    match selector {
+        None => true,
+        Some(Selector::Key(k)) => k.as_bytes().eq_ignore_ascii_case(key),
+        Some(Selector::Regex(r)) => r.is_match(key),
+        Some(Selector::XPath(_)) => false,
+    }
+}
+
+/// Calls `f(key, value)` for every entry of collection `name`.
+fn entries<'a>(store: &'a Store, name: VariableName, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>)) {
+    use VariableName as V;
+    let args = |it: &mut dyn Iterator<Item = &'a Arg>, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>), names: bool| {
+        for a in it {
+            f(&a.name, Cow::Borrowed(if names { &a.name } else { &a.value }));
+        }
+    };
+    let pairs = |list: &'a [(Vec<u8>, Vec<u8>)], f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>), names: bool| {
+        for (k, v) in list {
+            f(k, Cow::Borrowed(if names { k } else { v }));
+        }
+    };
+    let vars = |v: &'a Vars, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>)| {
+        for (k, val) in v.iter() {
+            f(k.as_bytes(), Cow::Borrowed(val));
+        }
+    };
+    let multipart = store.body.as_ref().and_then(|b| b.multipart.as_ref());
+    match name {
+        V::Args => args(&mut store.args(), f, false),
+        V::ArgsNames => args(&mut store.args(), f, true),
+        V::ArgsGet => args(&mut store.args_get.iter(), f, false),
+        V::ArgsGetNames => args(&mut store.args_get.iter(), f, true),
+        V::ArgsPost => args(&mut store.args_post(), f, false),
+        V::ArgsPostNames => args(&mut store.args_post(), f, true),
+        V::RequestHeaders => pairs(&store.request_headers, f, false),
+        V::RequestHeadersNames => pairs(&store.request_headers, f, true),
+        V::RequestCookies => args(&mut store.cookies.iter(), f, false),
+        V::RequestCookiesNames => args(&mut store.cookies.iter(), f, true),
+        V::ResponseHeaders => pairs(&store.response_headers, f, false),
+        V::ResponseHeadersNames => pairs(&store.response_headers, f, true),
+        V::Tx => vars(&store.tx, f),
+        V::Ip => vars(&store.ip, f),
+        V::Global => vars(&store.global, f),
+        V::Session => vars(&store.session, f),
+        V::User => vars(&store.user, f),
+        V::Resource => vars(&store.resource, f),
+        V::Env => vars(&store.env, f),
+        V::MatchedVars => pairs(&store.matched_vars, f, false),
+        V::MatchedVarsNames => pairs(&store.matched_vars, f, true),
+        V::Files => {
+            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
+                f(&p.name, Cow::Borrowed(&p.filename));
+            }
+        }
+        V::FilesNames => {
+            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
+                f(&p.name, Cow::Borrowed(&p.name));
+            }
+        }
+        V::FilesSizes => {
+            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
+                f(&p.name, Store::number(p.size));
+            }
+        }
+        V::FilesTmpContent => {
+            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
+                if let Some(c) = &p.content {
+                    f(&p.name, Cow::Borrowed(c));
+                }
+            }
+        }
+        V::MultipartFilename => {
+            for n in multipart.map(|m| m.filenames.as_slice()).unwrap_or_default() {
+                f(n, Cow::Borrowed(n));
+            }
+        }
+        V::MultipartName => {
+            for n in multipart.map(|m| m.names.as_slice()).unwrap_or_default() {
+                f(n, Cow::Borrowed(n));
+            }
+        }
+        V::MultipartPartHeaders => {
+            for h in multipart.map(|m| m.part_headers.as_slice()).unwrap_or_default() {
+                f(&h.part, Cow::Borrowed(&h.line));
+            }
+        }
+        V::Rule => {
+            let r = &store.rule;
+            f(b"id", Store::number(r.id));
+            f(b"msg", Cow::Borrowed(&r.msg));
+            f(b"logdata", Cow::Borrowed(&r.logdata));
+            f(b"rev", Cow::Borrowed(r.rev.as_bytes()));
+            f(b"ver", Cow::Borrowed(r.ver.as_bytes()));
+            if let Some(s) = r.severity {
+                f(b"severity", Store::number(s));
+            }
+        }
+        // GEO (no database), FILES_TMPNAMES (files are never written to disk): always empty.
+        _ => {}
+    }
+}
+
+/// The value of scalar variable `name`, when it is set.
+pub(crate) fn scalar(store: &Store, name: VariableName) -> Option<Cow<'_, [u8]>> {
+    use VariableName as V;
+    let flag = |on: bool| Some(Cow::Borrowed(if on { &b"1"[..] } else { &b"0"[..] }));
+    let multipart = store.body.as_ref().and_then(|b| b.multipart.as_ref());
+    let mp = |get: fn(&crate::body::multipart::MultipartFlags) -> bool| multipart.and_then(|m| flag(get(&m.flags)));
+    match name {
+        V::RequestMethod => borrowed(&store.method),
+        V::RequestProtocol => borrowed(&store.protocol),
+        V::RequestLine => borrowed(&store.request_line),
+        V::RequestUri => borrowed(&store.uri),
+        V::RequestUriRaw => borrowed(&store.uri_raw),
+        V::RequestFilename => borrowed(&store.filename),
+        V::RequestBasename => store.basename.as_deref().map(Cow::Borrowed),
+        V::QueryString => store.query_string.as_deref().map(Cow::Borrowed),
+        V::RemoteAddr => borrowed(&store.remote_addr),
+        V::RemotePort => Some(Store::number(store.remote_port)),
+        V::ServerAddr => borrowed(&store.server_addr),
+        V::ServerPort => Some(Store::number(store.server_port)),
+        V::ServerName => borrowed(&store.server_name),
+        V::UniqueId => borrowed(&store.unique_id),
+        V::RequestBody => store.request_body.as_deref().map(Cow::Borrowed),
+        V::RequestBodyLength => store.request_body_length.map(Store::number),
+        V::ArgsCombinedSize => Some(Store::number(store.args_combined_size)),
+        V::FilesCombinedSize => multipart.and_then(|m| m.combined_size()).map(Store::number),
+        V::ReqbodyError | V::ReqbodyProcessorError => {
+            store.reqbody_status().and_then(|s| s.flag()).map(|f| Cow::Borrowed(f.as_bytes()))
+        }
+        V::ReqbodyErrorMsg | V::ReqbodyProcessorErrorMsg => {
+            store.reqbody_status().and_then(|s| s.message()).map(|m| Cow::Borrowed(m.as_bytes()))
+        }
+        V::ReqbodyProcessor => store.reqbody_processor.map(|p| Cow::Borrowed(p.as_bytes())),
+        V::UrlencodedError => flag(store.urlencoded_error),
+        V::InboundDataError => flag(store.inbound_data_error),
+        V::OutboundDataError => flag(store.outbound_data_error),
+        V::MultipartStrictError => mp(|f| f.strict_error),
+        V::MultipartBoundaryQuoted => mp(|f| f.boundary_quoted),
+        V::MultipartBoundaryWhitespace => mp(|f| f.boundary_whitespace),
+        V::MultipartDataBefore => mp(|f| f.data_before),
+        V::MultipartDataAfter => mp(|f| f.data_after),
+        V::MultipartHeaderFolding => mp(|f| f.header_folding),
+        V::MultipartLfLine => mp(|f| f.lf_line),
+        V::MultipartCrlfLfLines => mp(|f| f.crlf_lf_lines),
+        V::MultipartMissingSemicolon | V::MultipartSemicolonMissing => mp(|f| f.missing_semicolon),
+        V::MultipartInvalidQuoting => mp(|f| f.invalid_quoting),
+        V::MultipartInvalidPart => mp(|f| f.invalid_part),
+        V::MultipartInvalidHeaderFolding => mp(|f| f.invalid_header_folding),
+        V::MultipartFileLimitExceeded => mp(|f| f.file_limit_exceeded),
+        V::MultipartUnmatchedBoundary => multipart.map(|m| Store::number(m.flags.unmatched_boundary)),
+        V::ResponseStatus | V::Status => store.status.map(Store::number),
+        V::ResponseProtocol => {
+            (!store.response_protocol.is_empty()).then(|| Cow::Borrowed(&store.response_protocol[..]))
+        }
+        V::ResponseBody => store.response_body.as_deref().map(Cow::Borrowed),
+        V::ResponseContentType => store.response_content_type().map(Cow::Borrowed),
+        V::ResponseContentLength => store.response_body.as_ref().map(|b| Store::number(b.len())),
+        V::MatchedVar => borrowed(&store.matched_var),
+        V::MatchedVarName => borrowed(&store.matched_var_name),
+        V::HighestSeverity => (store.highest_severity != u8::MAX).then(|| Store::number(store.highest_severity)),
+        V::Duration => store.started.map(|s| Store::number(s.elapsed().as_millis())),
+        V::FullRequest => Some(Cow::Owned(full_request(store))),
+        V::FullRequestLength => Some(Store::number(full_request(store).len())),
+        V::Time
+        | V::TimeDay
+        | V::TimeEpoch
+        | V::TimeHour
+        | V::TimeMin
+        | V::TimeMon
+        | V::TimeSec
+        | V::TimeWday
+        | V::TimeYear => Some(Store::number(time_part(name))),
+        V::ModsecBuild => borrowed(b"030014"),
+        _ => None,
+    }
+}
+
+fn borrowed(v: &[u8]) -> Option<Cow<'_, [u8]>> {
+    Some(Cow::Borrowed(v))
+}
+
+/// `FULL_REQUEST`: request line, headers and body as ModSecurity rebuilds them.
+fn full_request(store: &Store) -> Vec<u8> {
+    let mut out = store.request_line.clone();
+    out.push(b'\n');
+    for (k, v) in &store.request_headers {
+        out.extend_from_slice(k);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v);
+        out.push(b'\n');
+    }
+    out.push(b'\n');
+    if let Some(body) = &store.request_body {
+        out.extend_from_slice(body);
+    }
+    out
+}
+
+/// The `TIME_*` variables, in UTC.
+fn time_part(name: VariableName) -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (hour, min, sec) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let wday = (days + 4).rem_euclid(7);
+    match name {
+        VariableName::TimeEpoch => secs.to_string(),
+        VariableName::TimeYear => year.to_string(),
+        VariableName::TimeMon => format!("{:02}", month),
+        VariableName::TimeDay => format!("{:02}", day),
+        VariableName::TimeHour => format!("{hour:02}"),
+        VariableName::TimeMin => format!("{min:02}"),
+        VariableName::TimeSec => format!("{sec:02}"),
+        VariableName::TimeWday => wday.to_string(),
+        _ => format!("{hour:02}:{min:02}:{sec:02}"),
+    }
+}
