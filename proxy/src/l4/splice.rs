@@ -10,7 +10,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Pipe capacity asked for (`F_SETPIPE_SZ`); the kernel's default (64 KiB) is kept when the
 /// request is refused (`/proc/sys/fs/pipe-max-size`, per-user pipe page limits).
-pub const PIPE_SIZE: usize = 256 * 1024;
+pub const PIPE_SIZE: usize = 1024 * 1024;
 
 /// A non-blocking pipe.
 #[derive(Debug)]
