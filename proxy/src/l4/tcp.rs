@@ -166,12 +166,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, l: Arc<L4Listener>, shared: 
                     }
                 }
             }
-            r = swaps.changed() => {
-                if r.is_err() {
-                    // The proxy is gone; keep forwarding until the process ends.
-                    swaps = watch::Sender::new(0).subscribe();
-                    continue;
-                }
+            () = swapped(&mut swaps) => {
                 let rt = shared.runtime.load();
                 if rt.l4.keeps(&l.name, l.config.address, l.config.protocol, &svc.service.name, endpoint) {
                     deadline = None;
@@ -187,6 +182,14 @@ async fn serve(stream: TcpStream, peer: SocketAddr, l: Arc<L4Listener>, shared: 
                 return;
             }
         }
+    }
+}
+
+/// Resolves after each config swap; never once the proxy is gone (the connection then runs
+/// until it ends by itself).
+async fn swapped(rx: &mut watch::Receiver<u64>) {
+    if rx.changed().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

@@ -135,9 +135,13 @@ pub async fn serve(socket: UdpSocket, name: Arc<str>, shared: Arc<Shared>, mut s
                     break;
                 }
             }
-            r = swaps.changed(), if r_ok(&swaps) => {
+            r = swaps.changed(), if is_open(&swaps) => {
                 if r.is_ok() {
+                    if let Some(l) = shared.runtime.load().l4.listener(&name).filter(|_| stopping.is_none()) {
+                        last = Some(l.clone());
+                    }
                     mark_drains(&shared, &mut flows, last.as_deref());
+                    reap = tokio::time::interval(reap_period(last.as_deref()));
                 }
             }
             _ = crate::stopped(&mut stop), if stopping.is_none() => {
@@ -154,13 +158,15 @@ pub async fn serve(socket: UdpSocket, name: Arc<str>, shared: Arc<Shared>, mut s
 }
 
 /// False once the swap channel is closed (the proxy is gone), to stop polling it.
-fn r_ok(rx: &watch::Receiver<u64>) -> bool {
+fn is_open(rx: &watch::Receiver<u64>) -> bool {
     rx.has_changed().is_ok()
 }
 
+/// How often flows are checked for idleness and drain deadlines: a quarter of the shorter
+/// of the two timeouts, between 10 ms and 5 s.
 fn reap_period(l: Option<&L4Listener>) -> Duration {
-    let idle = l.map_or(Duration::from_secs(30), |l| l.config.timeouts.flow_idle.get());
-    (idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(5))
+    let t = l.map_or(Duration::from_secs(30), |l| l.config.timeouts.flow_idle.get().min(l.config.timeouts.drain.get()));
+    (t / 4).clamp(Duration::from_millis(10), Duration::from_secs(5))
 }
 
 /// Forwards one client datagram, starting a flow for a new client.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::net::UdpSocket;
 
-use crate::support::harness::{addr, metric, metrics, start};
+use crate::support::harness::{addr, apply, metric, metrics, start};
 use crate::support::l4::UdpEcho;
 
 fn udp_config(listen: &str, endpoints: &[SocketAddr], listener: &str) -> String {
@@ -131,4 +131,24 @@ async fn idle_flows_are_forgotten_and_the_flow_limit_holds() {
     assert!(ask(&c, "x").await.is_some());
     let again = ask(&a, "x").await.expect("a answered again");
     assert_ne!(first.split('|').next(), again.split('|').next(), "a new flow, round-robined elsewhere");
+}
+
+#[tokio::test]
+async fn flows_of_a_removed_endpoint_drain_then_move() {
+    let (u0, u1) = (UdpEcho::start("u0").await, UdpEcho::start("u1").await);
+    let timeouts = ", timeouts: { flow_idle: 10s, drain: 300ms }";
+    let proxy = start(&udp_config("127.0.0.1:0", &[u0.addr, u1.addr], timeouts)).await;
+    let at = addr(&proxy, "dns").await;
+    let (a, b) = (client(at).await, client(at).await);
+    assert_eq!(ask(&a, "1").await.as_deref(), Some("u0|1"));
+    assert_eq!(ask(&b, "1").await.as_deref(), Some("u1|1"));
+    apply(&proxy, &udp_config("127.0.0.1:0", &[u1.addr], timeouts)).await.unwrap();
+    // The flow keeps its endpoint until the deadline...
+    assert_eq!(ask(&a, "2").await.as_deref(), Some("u0|2"));
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    // ...then the client's next datagram starts a flow on the remaining endpoint.
+    assert_eq!(ask(&a, "3").await.as_deref(), Some("u1|3"));
+    assert_eq!(ask(&b, "3").await.as_deref(), Some("u1|3"), "flows of kept endpoints are untouched");
+    let m = metrics(&proxy).await;
+    assert_eq!(metric(&m, "rampart_l4_listener_closed_total{listener=\"dns\",reason=\"drain_deadline\"}"), Some(1.0));
 }
