@@ -13,6 +13,7 @@
 //! - [`l4`]: the L4 proxy: TCP (splice) and UDP forwarding, PROXY protocol, affinity.
 //! - [`admin`]: `/metrics`, `/healthz`, `/config`.
 //! - [`metrics`]: counters and histograms in Prometheus text format.
+//! - [`waf`]: WAF policies compiled from SecLang (the OWASP CRS), cached across reloads.
 
 pub mod admin;
 pub mod balance;
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod route;
 pub mod runtime;
 pub mod tls;
+pub mod waf;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -78,14 +80,6 @@ pub enum ApplyError {
         name: String,
         /// The protocol.
         protocol: Protocol,
-    },
-    /// WAF policies are configured but this build does not run them yet.
-    #[error("waf[{index}] ({name}): WAF policies are not served by this build yet")]
-    WafUnsupported {
-        /// Policy index.
-        index: usize,
-        /// Policy name.
-        name: String,
     },
 }
 
@@ -152,7 +146,6 @@ impl Proxy {
     pub async fn start(snapshot: Snapshot) -> Result<Self, ApplyError> {
         let metrics = Metrics::default();
         let registries = Registries::default();
-        check_supported(&snapshot)?;
         let rt = Runtime::compile(snapshot, &registries, &metrics)?;
         let (shutdown, _) = watch::channel(false);
         let shared = Arc::new(Shared { runtime: ArcSwap::from_pointee(rt), metrics, registries, shutdown });
@@ -173,7 +166,6 @@ impl Proxy {
     }
 
     async fn try_apply(&self, snapshot: Snapshot) -> Result<(), ApplyError> {
-        check_supported(&snapshot)?;
         let rt = Runtime::compile(snapshot, &self.shared.registries, &self.shared.metrics)?;
         self.reconcile(Some(rt)).await
     }
@@ -332,9 +324,3 @@ pub(crate) async fn stopped(flag: &mut watch::Receiver<bool>) {
     let _ = flag.wait_for(|s| *s).await;
 }
 
-fn check_supported(snapshot: &Snapshot) -> Result<(), ApplyError> {
-    if let Some((index, w)) = snapshot.config().waf.iter().enumerate().next() {
-        return Err(ApplyError::WafUnsupported { index, name: w.name.clone() });
-    }
-    Ok(())
-}

@@ -16,3 +16,4 @@ mod robustness;
 mod smuggling;
 mod tls;
 mod upstream_h1;
+mod waf;
