@@ -323,4 +323,3 @@ impl Proxy {
 pub(crate) async fn stopped(flag: &mut watch::Receiver<bool>) {
     let _ = flag.wait_for(|s| *s).await;
 }
-
