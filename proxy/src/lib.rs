@@ -71,16 +71,6 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
-    /// The config asks for something this build cannot do yet.
-    #[error("listeners[{index}] ({name}): protocol {protocol} is not served by this build yet")]
-    Unsupported {
-        /// Listener index.
-        index: usize,
-        /// Listener name.
-        name: String,
-        /// The protocol.
-        protocol: Protocol,
-    },
 }
 
 /// State shared by every task of one proxy.
