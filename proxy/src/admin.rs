@@ -45,7 +45,8 @@ async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         }
         "/metrics" => {
             let rt = shared.runtime.load();
-            let body = shared.metrics.render(&rt.endpoints());
+            let mut body = shared.metrics.render(&rt.endpoints());
+            crate::waf::render_metrics(&shared.registries.waf, &mut body);
             text(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", body)
         }
         "/config" => {

@@ -12,6 +12,7 @@
 //! - [`body`]: the response and request body types.
 //! - [`error`]: failures, who caused them, and their status codes.
 //! - [`io`]: small I/O adapters.
+//! - [`waf`]: a request through its route's WAF policy (phases 1-5).
 
 pub mod body;
 pub mod error;
@@ -23,3 +24,4 @@ pub mod headers;
 pub mod io;
 pub mod server;
 pub mod upstream;
+pub mod waf;

@@ -21,6 +21,9 @@ use crate::route::{RouteTable, Rule};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CompileError {
+    /// A WAF policy's rules did not load or compile.
+    #[error(transparent)]
+    Waf(#[from] crate::waf::WafError),
     /// A listener's certificates did not load.
     #[error("listeners[{index}].tls.{source}")]
     Tls {
@@ -41,6 +44,8 @@ pub struct Runtime {
     pub listeners: HashMap<Arc<str>, Arc<ListenerRuntime>>,
     /// Services by name.
     pub services: HashMap<Arc<str>, Arc<ServiceRuntime>>,
+    /// TCP and UDP listeners.
+    pub l4: crate::l4::L4Runtime,
 }
 
 /// One HTTP/HTTPS listener's routing.
@@ -69,6 +74,8 @@ pub struct RouteTarget {
     pub action: Action,
     /// Response counters.
     pub stats: Arc<RouteStats>,
+    /// The WAF policy inspecting these requests, if any.
+    pub waf: Option<Arc<crate::waf::Policy>>,
 }
 
 /// The action of a route.
@@ -113,6 +120,10 @@ pub struct Registries {
     pub endpoints: Registry,
     /// Upstream connection pools.
     pub pools: PoolRegistry,
+    /// Compiled WAF rule sets and WAF counters.
+    pub waf: crate::waf::WafRegistry,
+    /// L4 affinity tables and the swap signal.
+    pub l4: crate::l4::Registry,
 }
 
 impl Runtime {
@@ -131,11 +142,18 @@ impl Runtime {
             services.insert(name.clone(), Arc::new(ServiceRuntime { name, config: s.clone(), balancer, pools, stats }));
         }
 
+        let mut policies = HashMap::new();
+        for (index, w) in config.waf.iter().enumerate() {
+            policies.insert(w.name.as_str(), reg.waf.compile(index, w)?);
+        }
+        let policy = |name: Option<&String>| name.and_then(|n| policies.get(n.as_str()).cloned());
+
         let mut listeners = HashMap::new();
         for (index, l) in config.listeners.iter().enumerate() {
             if !l.protocol.is_http() {
                 continue;
             }
+            let listener_waf = policy(l.waf.as_ref());
             let tls = match (&l.tls, l.protocol) {
                 (Some(tls), Protocol::Https) => Some(
                     crate::tls::server_config(tls, l.http2).map_err(|source| CompileError::Tls { index, source })?,
@@ -148,6 +166,12 @@ impl Runtime {
                     continue;
                 }
                 let route_label = r.name.clone().unwrap_or_else(|| format!("routes[{i}]"));
+                // A route's own policy (or `off`) wins over the listener's.
+                let waf = match &r.waf {
+                    Some(w) if w == model::WAF_OFF => None,
+                    Some(w) => policy(Some(w)),
+                    None => listener_waf.clone(),
+                };
                 for p in &r.paths {
                     let target = target(
                         &route_label,
@@ -156,6 +180,7 @@ impl Runtime {
                         p.max_request_body_bytes.unwrap_or(l.max_request_body_bytes),
                         &services,
                         metrics,
+                        waf.clone(),
                     );
                     rules.push(Rule {
                         host: r.host.clone(),
@@ -166,7 +191,7 @@ impl Runtime {
                 }
             }
             let fallback = match &l.default_backend {
-                Some(t) => target("default", "", t, l.max_request_body_bytes, &services, metrics),
+                Some(t) => target("default", "", t, l.max_request_body_bytes, &services, metrics, listener_waf.clone()),
                 None => Arc::new(RouteTarget {
                     route: Arc::from("none"),
                     path: Arc::from(""),
@@ -177,6 +202,7 @@ impl Runtime {
                         body: Bytes::from_static(b"no route for this host and path\n"),
                     }),
                     stats: metrics.route("none", ""),
+                    waf: listener_waf.clone(),
                 }),
             };
             listeners.insert(
@@ -184,7 +210,8 @@ impl Runtime {
                 Arc::new(ListenerRuntime { config: l.clone(), routes: RouteTable::new(rules), fallback, tls }),
             );
         }
-        Ok(Self { snapshot, listeners, services })
+        let l4 = crate::l4::L4Runtime::compile(config, &services, &reg.l4, metrics);
+        Ok(Self { snapshot, listeners, services, l4 })
     }
 
     /// Every endpoint of every service, for metrics.
@@ -215,6 +242,7 @@ fn target(
     max_body: u64,
     services: &HashMap<Arc<str>, Arc<ServiceRuntime>>,
     metrics: &Metrics,
+    waf: Option<Arc<crate::waf::Policy>>,
 ) -> Arc<RouteTarget> {
     let action = match (&t.backend, &t.respond) {
         (Some(b), _) => Action::Backend(services[b.as_str()].clone()),
@@ -237,5 +265,6 @@ fn target(
         max_body,
         action,
         stats: metrics.route(route, path),
+        waf,
     })
 }

@@ -28,6 +28,8 @@ pin_project! {
         Upstream { #[pin] inner: Incoming, in_flight: Option<InFlight> },
         /// An upstream body read by rampart's own HTTP/1.1 client.
         H1 { body: H1Body },
+        /// Bytes already read (inspected by the WAF), then the rest of the body.
+        Prefixed { prefix: Option<Bytes>, rest: Box<ProxyBody> },
     }
 }
 
@@ -68,6 +70,10 @@ impl Body for ProxyBody {
                 r.map_err(|e| Box::new(e) as BoxError)
             }
             ProxyBodyProj::H1 { body } => Pin::new(body).poll_frame(cx),
+            ProxyBodyProj::Prefixed { prefix, rest } => match prefix.take() {
+                Some(p) => Poll::Ready(Some(Ok(Frame::data(p)))),
+                None => Pin::new(&mut **rest).poll_frame(cx),
+            },
         }
     }
 
@@ -76,6 +82,7 @@ impl Body for ProxyBody {
             Self::Full { data } => data.is_none(),
             Self::Upstream { inner, .. } => inner.is_end_stream(),
             Self::H1 { body } => body.is_end_stream(),
+            Self::Prefixed { prefix, rest } => prefix.is_none() && rest.is_end_stream(),
         }
     }
 
@@ -84,6 +91,16 @@ impl Body for ProxyBody {
             Self::Full { data } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Self::Upstream { inner, .. } => inner.size_hint(),
             Self::H1 { body } => body.size_hint(),
+            Self::Prefixed { prefix, rest } => {
+                let p = prefix.as_ref().map_or(0, |b| b.len() as u64);
+                let r = rest.size_hint();
+                let mut h = SizeHint::new();
+                h.set_lower(r.lower() + p);
+                if let Some(u) = r.upper() {
+                    h.set_upper(u + p);
+                }
+                h
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::http::body::{ProxyBody, RequestBody};
 use crate::http::error::ProxyError;
 use crate::http::forward::proxy;
 use crate::http::headers;
-use crate::runtime::{Action, DirectResponse, ServiceRuntime};
+use crate::runtime::{Action, DirectResponse, RouteTarget, ServiceRuntime};
 use crate::Shared;
 
 /// What every request on one downstream connection shares.
@@ -56,9 +56,10 @@ pub async fn handle(ctx: Arc<ConnContext>, req: Request<RequestBody>) -> Result<
         .access_log
         .then(|| (req.method().clone(), req.uri().clone(), req.version(), request_host(&req).to_owned()));
 
-    let (resp, outcome) = match &target.action {
-        Action::Respond(d) => (direct(d), Outcome { upstream: None, error: None }),
-        Action::Backend(svc) => proxy(&ctx, &target, svc, req).await,
+    let waf = target.waf.as_deref().filter(|p| p.mode != waf_rules::actions::RuleEngine::Off);
+    let (resp, outcome) = match waf {
+        Some(policy) => crate::http::waf::inspect(&ctx, &target, policy, req).await,
+        None => dispatch(&ctx, &target, req).await,
     };
     let status = resp.status();
     target.stats.record(status.as_u16());
@@ -86,6 +87,18 @@ pub async fn handle(ctx: Arc<ConnContext>, req: Request<RequestBody>) -> Result<
         tracing::debug!(error = %e, "request failed");
     }
     Ok(resp)
+}
+
+/// Answers directly or proxies, as the route says.
+pub(crate) async fn dispatch(
+    ctx: &ConnContext,
+    target: &RouteTarget,
+    req: Request<RequestBody>,
+) -> (Response<ProxyBody>, Outcome) {
+    match &target.action {
+        Action::Respond(d) => (direct(d), Outcome { upstream: None, error: None }),
+        Action::Backend(svc) => proxy(ctx, target, svc, req).await,
+    }
 }
 
 /// The request's host: `Host` for HTTP/1, `:authority` for HTTP/2 ("" when absent).

@@ -1,5 +1,5 @@
 //! Recording HTTP origins on loopback (HTTP/1.1 and h2c), with a few behaviours chosen by path:
-//! `/status/NNN`, `/sleep/MS`, `/echo` (body back), `/bytes/N`, `/healthz`, and `Upgrade`
+//! `/status/NNN`, `/sleep/MS`, `/echo` (body back), `/bytes/N`, `/healthz`, `/sqlerror`, and `Upgrade`
 //! requests answered with 101 and an echo of the upgraded stream.
 
 use std::convert::Infallible;
@@ -160,6 +160,12 @@ async fn answer(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Response<Fu
     }
     if let Some(ms) = path.strip_prefix("/sleep/").and_then(|s| s.parse::<u64>().ok()) {
         tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if path == "/sqlerror" {
+        // An origin leaking a database error, for the WAF's outbound rules.
+        return Ok(Response::new(Full::new(Bytes::from_static(
+            b"<html>ORA-00933: SQL command not properly ended</html>",
+        ))));
     }
     if path == "/echo" {
         let mut r = Response::new(Full::new(body));
