@@ -166,3 +166,30 @@ SecAction "id:4,phase:1,pass,setvar:'tx.mv=%{MATCHED_VAR}'"
     assert_eq!(ids(&tx), [1, 2, 3, 4]);
     assert_eq!(tx_var(&tx, "mv").as_deref(), Some(""));
 }
+
+#[test]
+fn after_match_actions_of_chained_links_wait_for_the_whole_chain() {
+    let rules = on(r#"
+SecRule ARGS:a "@streq 1" "id:1,phase:1,pass,chain"
+    SecRule ARGS:b "@streq 1" "ctl:ruleRemoveById=3,chain"
+    SecRule ARGS:c "@streq 1" ""
+SecAction "id:3,phase:1,pass"
+"#);
+    let (tx, _) = headers(&rules, &Request::get("/?a=1&b=1&c=0"));
+    assert_eq!(ids(&tx), [3]);
+    let (tx, _) = headers(&rules, &Request::get("/?a=1&b=1&c=1"));
+    assert_eq!(ids(&tx), [1]);
+}
+
+#[test]
+fn target_removals_apply_to_every_link_of_the_chain() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,nolog,ctl:ruleRemoveTargetById=2;ARGS:b"
+SecRule ARGS "@streq x" "id:2,phase:1,pass,chain"
+    SecRule ARGS "@streq y" ""
+"#);
+    let (tx, _) = headers(&rules, &Request::get("/?a=x&b=y"));
+    assert_eq!(ids(&tx), [1], "b is no target of the second link either");
+    let (tx, _) = headers(&rules, &Request::get("/?a=x&c=y"));
+    assert_eq!(ids(&tx), [1, 2]);
+}

@@ -207,3 +207,11 @@ SecAction "id:6,phase:5,pass"
     assert_eq!(tx.intervention().map(|i| (i.rule_id, i.status)), Some((1, 403)));
     assert_eq!(tx.audit_entry().blocked_by, Some(1));
 }
+
+#[test]
+fn args_combined_size_counts_names_and_values() {
+    let rules = on(r#"SecAction "id:1,phase:2,pass,setvar:tx.size=%{ARGS_COMBINED_SIZE}""#);
+    // q=1 (2 bytes) from the query string, ab=xyz (5) and c= (1) from the body.
+    let (tx, _) = request(&rules, &Request::post("/?q=1", "application/x-www-form-urlencoded", b"ab=xyz&c="));
+    assert_eq!(tx_var(&tx, "size").as_deref(), Some("8"));
+}
