@@ -129,6 +129,14 @@ pub struct Listener {
     /// WAF policy for requests on this listener (routes may override it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waf: Option<String>,
+    // --- L4 (tcp/udp) listeners ---
+    /// tcp: every connection starts with a PROXY protocol header (v1 or v2) from a downstream
+    /// load balancer; the client address it carries is used for balancing and forwarding.
+    #[serde(default)]
+    pub accept_proxy_protocol: bool,
+    /// tcp: most connections open at once; udp: most client flows. Unlimited when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
 }
 
 impl Listener {
@@ -145,9 +153,17 @@ pub struct ListenerTimeouts {
     /// Time allowed to receive a complete request head.
     #[serde(default = "ListenerTimeouts::default_request_header")]
     pub request_header: Duration,
-    /// A keep-alive connection with no request in flight is closed after this long.
+    /// A keep-alive connection with no request in flight is closed after this long; for tcp
+    /// listeners, a connection with no byte moving either way.
     #[serde(default = "ListenerTimeouts::default_idle")]
     pub idle: Duration,
+    /// tcp/udp: when a config change removes the listener or the endpoint a connection (or
+    /// flow) goes to, the connection may finish until this long after the change.
+    #[serde(default = "ListenerTimeouts::default_drain")]
+    pub drain: Duration,
+    /// udp: a client flow with no datagram either way for this long is forgotten.
+    #[serde(default = "ListenerTimeouts::default_flow_idle")]
+    pub flow_idle: Duration,
 }
 
 impl ListenerTimeouts {
@@ -159,11 +175,24 @@ impl ListenerTimeouts {
     pub const fn default_idle() -> Duration {
         Duration::from_secs(60)
     }
+    /// 30 s.
+    pub const fn default_drain() -> Duration {
+        Duration::from_secs(30)
+    }
+    /// 30 s, as the Linux conntrack timeout of an unreplied UDP flow.
+    pub const fn default_flow_idle() -> Duration {
+        Duration::from_secs(30)
+    }
 }
 
 impl Default for ListenerTimeouts {
     fn default() -> Self {
-        Self { request_header: Self::default_request_header(), idle: Self::default_idle() }
+        Self {
+            request_header: Self::default_request_header(),
+            idle: Self::default_idle(),
+            drain: Self::default_drain(),
+            flow_idle: Self::default_flow_idle(),
+        }
     }
 }
 
@@ -338,6 +367,46 @@ pub struct Service {
     /// Upstream timeouts.
     #[serde(default)]
     pub timeouts: ServiceTimeouts,
+    // --- L4 (tcp/udp) services ---
+    /// tcp: a PROXY protocol header sent to the endpoint before the client's bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_protocol: Option<ProxyProtocol>,
+    /// tcp/udp: keep each client IP on one endpoint (Kubernetes `sessionAffinity: ClientIP`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_affinity: Option<SessionAffinity>,
+}
+
+/// PROXY protocol version (haproxy's proxy-protocol.txt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyProtocol {
+    /// The text header: `PROXY TCP4 src dst sport dport\r\n`.
+    V1,
+    /// The binary header.
+    V2,
+}
+
+/// Client IP session affinity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionAffinity {
+    /// A client IP is forgotten this long after its last new connection (or flow); its next
+    /// one is balanced afresh.
+    #[serde(default = "SessionAffinity::default_timeout")]
+    pub timeout: Duration,
+}
+
+impl SessionAffinity {
+    /// 3 h, Kubernetes' `sessionAffinityConfig.clientIP.timeoutSeconds` default (10800).
+    pub const fn default_timeout() -> Duration {
+        Duration::from_secs(10_800)
+    }
+}
+
+impl Default for SessionAffinity {
+    fn default() -> Self {
+        Self { timeout: Self::default_timeout() }
+    }
 }
 
 /// One upstream address, written `ip:port` or `{address, weight}`.
@@ -405,6 +474,9 @@ pub enum Policy {
     RoundRobin,
     /// The less loaded of two random endpoints (power of two choices).
     LeastRequest,
+    /// The endpoint with the fewest open connections (in-flight requests), weight
+    /// considered; every endpoint is compared.
+    LeastConnections,
     /// Same key, same endpoint, with minimal movement when endpoints change.
     ConsistentHash,
 }
@@ -451,10 +523,24 @@ pub struct Balance {
     pub algorithm: HashAlgorithm,
 }
 
-/// Active HTTP health checks of each endpoint.
+/// What an active health check does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthCheckProtocol {
+    /// `GET path`; a 2xx or 3xx answer is healthy.
+    #[default]
+    Http,
+    /// A TCP connect; an accepted connection is healthy (for tcp services).
+    Tcp,
+}
+
+/// Active health checks of each endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheck {
+    /// HTTP request or TCP connect.
+    #[serde(default)]
+    pub protocol: HealthCheckProtocol,
     /// Path requested with GET; a 2xx or 3xx answer is healthy.
     #[serde(default = "HealthCheck::default_path")]
     pub path: String,

@@ -113,6 +113,7 @@ pub fn validate(config: &Config) -> Result<(), Problems> {
         if l.timeouts.request_header.get().is_zero() {
             p.push(format!("{at}.timeouts.request_header"), "must be greater than zero");
         }
+        check_l4_listener(&mut p, &at, l, config);
     }
 
     let mut seen_rules = HashMap::new();
@@ -210,12 +211,47 @@ pub fn validate(config: &Config) -> Result<(), Problems> {
         if s.timeouts.response.get().is_zero() {
             p.push(format!("{at}.timeouts.response"), "must be greater than zero");
         }
+        if s.session_affinity.is_some_and(|a| a.timeout.get().is_zero()) {
+            p.push(format!("{at}.session_affinity.timeout"), "must be greater than zero");
+        }
     }
 
     if p.is_empty() {
         Ok(())
     } else {
         Err(p)
+    }
+}
+
+/// The L4 settings of listener `l` (at `at`): only where they apply, with sane values.
+fn check_l4_listener(p: &mut Problems, at: &str, l: &crate::Listener, config: &Config) {
+    if l.accept_proxy_protocol && l.protocol != Protocol::Tcp {
+        p.push(format!("{at}.accept_proxy_protocol"), format!("only for tcp listeners, not {}", l.protocol));
+    }
+    match l.max_connections {
+        Some(_) if l.protocol.is_http() => {
+            p.push(format!("{at}.max_connections"), format!("only for tcp/udp listeners, not {}", l.protocol))
+        }
+        Some(0) => p.push(format!("{at}.max_connections"), "must be at least 1"),
+        _ => {}
+    }
+    if l.protocol == Protocol::Udp {
+        if l.timeouts.flow_idle.get().is_zero() {
+            p.push(format!("{at}.timeouts.flow_idle"), "must be greater than zero");
+        }
+        let service = l.service.as_deref().and_then(|name| config.services.iter().find(|s| s.name == name));
+        if let Some(s) = service.filter(|s| s.proxy_protocol.is_some()) {
+            p.push(
+                format!("{at}.service"),
+                format!("service {:?} sends the PROXY protocol, which udp listeners do not support", s.name),
+            );
+        }
+    }
+    if l.protocol != Protocol::Tcp && l.protocol != Protocol::Udp {
+        return;
+    }
+    if l.timeouts.idle.get().is_zero() {
+        p.push(format!("{at}.timeouts.idle"), "must be greater than zero");
     }
 }
 
@@ -467,6 +503,54 @@ waf:
             (w.mode, w.request_body_limit, w.inspect_responses, w.audit_log),
             (crate::WafMode::Blocking, 1 << 20, false, true)
         );
+    }
+
+    #[test]
+    fn l4_settings_only_where_they_apply() {
+        let got = problems(
+            r#"
+listeners:
+  - { name: web, address: "127.0.0.1:0", protocol: http, accept_proxy_protocol: true, max_connections: 5 }
+  - { name: dns, address: "127.0.0.1:0", protocol: udp, service: pp, accept_proxy_protocol: true, timeouts: { flow_idle: 0s } }
+  - { name: db, address: "127.0.0.1:0", protocol: tcp, service: s, max_connections: 0, timeouts: { idle: 0s } }
+  - { name: ok, address: "10.9.9.9:53", protocol: tcp, service: pp, accept_proxy_protocol: true, max_connections: 10 }
+routes: [ { paths: [ { backend: s } ] } ]
+services:
+  - { name: s, endpoints: ["127.0.0.1:1"], session_affinity: { timeout: 0s } }
+  - { name: pp, endpoints: ["127.0.0.1:2"], proxy_protocol: v2, balance: { policy: least_connections } }
+"#,
+        );
+        assert_eq!(
+            got,
+            [
+                "listeners[0].accept_proxy_protocol: only for tcp listeners, not http",
+                "listeners[0].max_connections: only for tcp/udp listeners, not http",
+                "listeners[1].accept_proxy_protocol: only for tcp listeners, not udp",
+                "listeners[1].timeouts.flow_idle: must be greater than zero",
+                "listeners[1].service: service \"pp\" sends the PROXY protocol, which udp listeners do not support",
+                "listeners[2].max_connections: must be at least 1",
+                "listeners[2].timeouts.idle: must be greater than zero",
+                "services[0].session_affinity.timeout: must be greater than zero",
+            ]
+        );
+        let ok = load_str(
+            r#"
+listeners: [ { name: db, address: "0.0.0.0:0", protocol: tcp, service: s } ]
+services: [ { name: s, session_affinity: {}, proxy_protocol: v1, health_check: { protocol: tcp } } ]
+"#,
+        )
+        .unwrap();
+        let (l, s) = (&ok.config().listeners[0], &ok.config().services[0]);
+        assert_eq!((l.accept_proxy_protocol, l.max_connections), (false, None));
+        assert_eq!(
+            (l.timeouts.drain, l.timeouts.flow_idle),
+            (crate::Duration::from_secs(30), crate::Duration::from_secs(30))
+        );
+        assert_eq!(s.session_affinity.map(|a| a.timeout), Some(crate::Duration::from_secs(10_800)));
+        assert_eq!(s.proxy_protocol, Some(crate::ProxyProtocol::V1));
+        assert_eq!(s.health_check.as_ref().map(|h| h.protocol), Some(crate::HealthCheckProtocol::Tcp));
+        let e = load_str("services: [ { name: s, proxy_protocol: v3 } ]").unwrap_err().to_string();
+        assert!(e.contains("unknown variant `v3`"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! # Organization
 //! - [`round_robin`]: smooth weighted round robin over a precomputed schedule and an atomic cursor.
 //! - [`least_request`]: power of two choices on in-flight requests, biased by weight.
+//! - [`least_connections`]: the fewest open connections (in-flight count) by exact scan.
 //! - [`maglev`]: Google's Maglev lookup table for consistent hashing.
 //! - [`ring`]: ketama-style consistent hash ring.
 //!
@@ -10,6 +11,7 @@
 //! not the `skip` index of a retry. A pick is lock-free and allocation-free; the tables are
 //! built once in [`Balancer::new`], so a config change builds a new balancer.
 
+pub mod least_connections;
 pub mod least_request;
 pub mod maglev;
 pub mod ring;
@@ -28,6 +30,7 @@ use model::{HashAlgorithm, Policy};
 
 use crate::endpoint::EndpointState;
 
+use self::least_connections::LeastConnections;
 use self::least_request::LeastRequest;
 use self::maglev::Maglev;
 use self::ring::Ring;
@@ -45,6 +48,7 @@ pub struct Balancer {
 enum Picker {
     RoundRobin(RoundRobin),
     LeastRequest(LeastRequest),
+    LeastConnections(LeastConnections),
     /// Requests without a key fall back to round robin.
     Maglev(Maglev, RoundRobin),
     Ring(Ring, RoundRobin),
@@ -60,6 +64,7 @@ impl Balancer {
         let policy = match (balance.policy, balance.algorithm) {
             (Policy::RoundRobin, _) => Picker::RoundRobin(RoundRobin::new(&weights)),
             (Policy::LeastRequest, _) => Picker::LeastRequest(LeastRequest::new(&weights)),
+            (Policy::LeastConnections, _) => Picker::LeastConnections(LeastConnections::new(&weights)),
             (Policy::ConsistentHash, HashAlgorithm::Maglev) => {
                 Picker::Maglev(Maglev::new(&endpoints, &weights), RoundRobin::new(&weights))
             }
@@ -83,6 +88,7 @@ impl Balancer {
         match (&self.policy, hash) {
             (Picker::RoundRobin(rr), _) => rr.pick(&usable),
             (Picker::LeastRequest(lr), _) => lr.pick(&usable),
+            (Picker::LeastConnections(lc), _) => lc.pick(&usable),
             (Picker::Maglev(m, _), Some(h)) => m.pick(h, &usable),
             (Picker::Ring(r, _), Some(h)) => r.pick(h, &usable),
             (Picker::Maglev(_, rr) | Picker::Ring(_, rr), None) => rr.pick(&usable),

@@ -1,7 +1,8 @@
-//! Active HTTP health checks: one tokio task per checked endpoint, reconciled against config.
+//! Active health checks: one tokio task per checked endpoint, reconciled against config.
 //!
 //! # Organization
-//! - [`http_check`]: one probe: connect, `GET`, read and judge the status line.
+//! - [`http_check`]: one HTTP probe: connect, `GET`, read and judge the status line.
+//! - [`tcp_check`]: one TCP probe: the endpoint accepts a connection.
 //!
 //! Each task probes its endpoint every `interval` (the first probe after a small random
 //! jitter, so a config load does not fire every check at once) and feeds the result to
@@ -10,6 +11,7 @@
 //! schedule carries over config swaps; the tasks stop when the checker is dropped.
 
 pub mod http_check;
+pub mod tcp_check;
 
 #[cfg(test)]
 mod tests;
@@ -168,9 +170,10 @@ async fn run(endpoint: Arc<EndpointState>, check: model::HealthCheck, counters: 
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let result = match &probe {
-            Some(p) => p.run().await,
-            None => Err(http_check::CheckError::InvalidRequest("request")),
+        let result = match (&probe, check.protocol) {
+            (_, model::HealthCheckProtocol::Tcp) => tcp_check::probe(address, check.timeout.get()).await.map(|()| 0),
+            (Some(p), model::HealthCheckProtocol::Http) => p.run().await,
+            (None, model::HealthCheckProtocol::Http) => Err(http_check::CheckError::InvalidRequest("request")),
         };
         counters.checks.fetch_add(1, Ordering::Relaxed);
         match &result {

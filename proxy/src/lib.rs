@@ -1,5 +1,5 @@
-//! rampart's data planes: the L7 HTTP proxy (and, with a later issue, L4 TCP/UDP), reading one
-//! immutable compiled config at a time.
+//! rampart's data planes: the L7 HTTP proxy and the L4 TCP/UDP proxy, reading one immutable
+//! compiled config at a time.
 //!
 //! # Organization
 //! - [`Proxy`] (this file): starts listeners, applies new snapshots atomically, shuts down.
@@ -10,6 +10,7 @@
 //! - [`route`]: Ingress v1 host and path matching.
 //! - [`tls`]: rustls server configs with SNI certificate selection.
 //! - [`http`]: the L7 proxy: downstream servers, request handling, upstream pools.
+//! - [`l4`]: the L4 proxy: TCP (splice) and UDP forwarding, PROXY protocol, affinity.
 //! - [`admin`]: `/metrics`, `/healthz`, `/config`.
 //! - [`metrics`]: counters and histograms in Prometheus text format.
 //! - [`waf`]: WAF policies compiled from SecLang (the OWASP CRS), cached across reloads.
@@ -19,6 +20,7 @@ pub mod balance;
 pub mod endpoint;
 pub mod health;
 pub mod http;
+pub mod l4;
 pub mod metrics;
 pub mod route;
 pub mod runtime;
@@ -69,16 +71,6 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
-    /// The config asks for something this build cannot do yet.
-    #[error("listeners[{index}] ({name}): protocol {protocol} is not served by this build yet")]
-    Unsupported {
-        /// Listener index.
-        index: usize,
-        /// Listener name.
-        name: String,
-        /// The protocol.
-        protocol: Protocol,
-    },
 }
 
 /// State shared by every task of one proxy.
@@ -100,6 +92,21 @@ struct RunningListener {
     protocol: Protocol,
     local: SocketAddr,
     stop: watch::Sender<bool>,
+}
+
+/// A newly bound listener socket.
+enum Bound {
+    Http(TcpListener),
+    L4(l4::Socket),
+}
+
+impl Bound {
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        match self {
+            Self::Http(l) => l.local_addr(),
+            Self::L4(s) => s.local_addr(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -129,7 +136,6 @@ impl Proxy {
     pub async fn start(snapshot: Snapshot) -> Result<Self, ApplyError> {
         let metrics = Metrics::default();
         let registries = Registries::default();
-        check_supported(&snapshot)?;
         let rt = Runtime::compile(snapshot, &registries, &metrics)?;
         let (shutdown, _) = watch::channel(false);
         let shared = Arc::new(Shared { runtime: ArcSwap::from_pointee(rt), metrics, registries, shutdown });
@@ -150,7 +156,6 @@ impl Proxy {
     }
 
     async fn try_apply(&self, snapshot: Snapshot) -> Result<(), ApplyError> {
-        check_supported(&snapshot)?;
         let rt = Runtime::compile(snapshot, &self.shared.registries, &self.shared.metrics)?;
         self.reconcile(Some(rt)).await
     }
@@ -174,20 +179,25 @@ impl Proxy {
         for (index, l) in config.listeners.iter().enumerate() {
             // HTTP and HTTPS share accept loops that read the listener's TLS settings from the
             // running config per connection, so a socket is kept across http <-> https.
-            let keep = running
-                .listeners
-                .get(&l.name)
-                .is_some_and(|r| r.configured == l.address && r.protocol.is_http() == l.protocol.is_http());
+            let keep = running.listeners.get(&l.name).is_some_and(|r| {
+                r.configured == l.address
+                    && (r.protocol == l.protocol || (r.protocol.is_http() && l.protocol.is_http()))
+            });
             if keep {
                 continue;
             }
-            let listener = TcpListener::bind(l.address).await.map_err(|source| ApplyError::Bind {
+            let socket = if l.protocol.is_http() {
+                TcpListener::bind(l.address).await.map(Bound::Http)
+            } else {
+                l4::Socket::bind(l).map(Bound::L4)
+            };
+            let socket = socket.map_err(|source| ApplyError::Bind {
                 index,
                 name: l.name.clone(),
                 address: l.address,
                 source,
             })?;
-            bound.push((l.clone(), listener));
+            bound.push((l.clone(), socket));
         }
         let admin = &config.admin;
         let admin_changed = match &running.admin {
@@ -207,17 +217,24 @@ impl Proxy {
         // Swap.
         if let Some(rt) = rt {
             self.shared.runtime.store(Arc::new(rt));
+            self.shared.registries.l4.swapped();
         }
 
         // Start new listeners, stop replaced and removed ones.
-        for (l, listener) in bound {
-            let local = listener.local_addr().unwrap_or(l.address);
+        for (l, socket) in bound {
+            let local = socket.local_addr().unwrap_or(l.address);
             let (stop, stop_rx) = watch::channel(false);
             if let Some(old) = running.listeners.remove(&l.name) {
                 let _ = old.stop.send(true);
             }
             tracing::info!(listener = %l.name, address = %local, protocol = %l.protocol, "listening");
-            tokio::spawn(http::server::accept_loop(listener, Arc::from(l.name.as_str()), self.shared.clone(), stop_rx));
+            let name = Arc::from(l.name.as_str());
+            match socket {
+                Bound::Http(listener) => {
+                    tokio::spawn(http::server::accept_loop(listener, name, self.shared.clone(), stop_rx));
+                }
+                Bound::L4(socket) => socket.spawn(name, self.shared.clone(), stop_rx),
+            }
             running
                 .listeners
                 .insert(l.name.clone(), RunningListener { configured: l.address, protocol: l.protocol, local, stop });
@@ -295,13 +312,4 @@ impl Proxy {
 /// Resolves once `flag` is true (or its sender is gone).
 pub(crate) async fn stopped(flag: &mut watch::Receiver<bool>) {
     let _ = flag.wait_for(|s| *s).await;
-}
-
-fn check_supported(snapshot: &Snapshot) -> Result<(), ApplyError> {
-    for (index, l) in snapshot.config().listeners.iter().enumerate() {
-        if !l.protocol.is_http() {
-            return Err(ApplyError::Unsupported { index, name: l.name.clone(), protocol: l.protocol });
-        }
-    }
-    Ok(())
 }

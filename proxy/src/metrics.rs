@@ -88,6 +88,8 @@ pub struct Metrics {
     pub reloads_failed: AtomicU64,
     routes: Mutex<BTreeMap<(String, String), Arc<RouteStats>>>,
     services: Mutex<BTreeMap<String, Arc<ServiceStats>>>,
+    /// The L4 proxy's counters.
+    pub l4: crate::l4::stats::L4Metrics,
 }
 
 impl Metrics {
@@ -196,6 +198,8 @@ impl Metrics {
             );
         }
 
+        self.l4.render(&mut out);
+
         out.push_str(
             "# HELP rampart_http_rejected_requests_total HTTP/1.1 requests refused for malformed or ambiguous framing, by reason.\n",
         );
@@ -228,7 +232,7 @@ impl Metrics {
 }
 
 /// Escapes a Prometheus label value.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 

@@ -44,6 +44,8 @@ pub struct Runtime {
     pub listeners: HashMap<Arc<str>, Arc<ListenerRuntime>>,
     /// Services by name.
     pub services: HashMap<Arc<str>, Arc<ServiceRuntime>>,
+    /// TCP and UDP listeners.
+    pub l4: crate::l4::L4Runtime,
 }
 
 /// One HTTP/HTTPS listener's routing.
@@ -120,6 +122,8 @@ pub struct Registries {
     pub pools: PoolRegistry,
     /// Compiled WAF rule sets and WAF counters.
     pub waf: crate::waf::WafRegistry,
+    /// L4 affinity tables and the swap signal.
+    pub l4: crate::l4::Registry,
 }
 
 impl Runtime {
@@ -206,7 +210,8 @@ impl Runtime {
                 Arc::new(ListenerRuntime { config: l.clone(), routes: RouteTable::new(rules), fallback, tls }),
             );
         }
-        Ok(Self { snapshot, listeners, services })
+        let l4 = crate::l4::L4Runtime::compile(config, &services, &reg.l4, metrics);
+        Ok(Self { snapshot, listeners, services, l4 })
     }
 
     /// Every endpoint of every service, for metrics.

@@ -150,6 +150,10 @@ fn crs_vars(policy: &WafPolicy) -> Vec<(String, String)> {
 fn seclang(policy: &WafPolicy) -> Result<String, String> {
     let vars = crs_vars(policy);
     let mut out = String::new();
+    if policy.inspect_responses {
+        // The policy asks for phase 4; the rule files may still turn it off.
+        out.push_str("SecResponseBodyAccess On\n");
+    }
     let mut vars_placed = false;
     let mut base_placed = false;
     for entry in &policy.rules {

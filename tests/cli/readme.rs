@@ -47,6 +47,8 @@ fn everything() -> Config {
             access_log: true,
             timeouts: ListenerTimeouts::default(),
             waf: Some("w".into()),
+            accept_proxy_protocol: false,
+            max_connections: Some(1),
         }],
         routes: vec![Route {
             name: Some("r".into()),
@@ -67,6 +69,7 @@ fn everything() -> Config {
             balance: Balance { hash_key: Some("k".into()), ..Balance::default() },
             protocol: UpstreamProtocol::Http1,
             health_check: Some(HealthCheck {
+                protocol: HealthCheckProtocol::Http,
                 path: "/".into(),
                 host: Some("h".into()),
                 interval: Duration::from_secs(1),
@@ -76,6 +79,8 @@ fn everything() -> Config {
             }),
             outlier: Outlier::default(),
             timeouts: ServiceTimeouts::default(),
+            proxy_protocol: Some(ProxyProtocol::V2),
+            session_affinity: Some(SessionAffinity::default()),
         }],
         waf: vec![WafPolicy {
             name: "w".into(),
@@ -124,6 +129,7 @@ fn reference_parses_and_only_file_problems_remain() {
         let expected = line.contains("file not found")
             || line.contains("not both")
             || line.contains("only for tcp/udp")
+            || line.contains("only for tcp listeners")
             || line.contains("one of cert or cert_pem")
             || line.contains("one of key or key_pem");
         assert!(expected, "unexpected problem in the README reference: {line}");

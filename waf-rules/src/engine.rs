@@ -10,7 +10,29 @@
 //! The semantics follow libmodsecurity v3: per-match actions (`setvar`) run for every matching
 //! value, flow actions (`ctl`, `skipAfter`) and the disruptive action once the whole chain
 //! matched; `block` takes the phase's `SecDefaultAction`; `DetectionOnly` logs but never
-//! intervenes; the logging phase always runs.
+//! intervenes; the logging phase always runs. `engine/tests/` checks these rules one by one.
+//!
+//! # Deliberate differences from libmodsecurity v3
+//! - `REQUEST_BODY` is not filled for XML bodies unless `ctl:forceRequestBodyVariable=On`:
+//!   element names would trip the CRS's `REQUEST_BODY` rules, which its tests (written for
+//!   ModSecurity v2) count as false positives.
+//! - Request bodies are inspected unless `SecRequestBodyAccess Off` (v3: only when On).
+//! - Persistent collections (`IP`, `GLOBAL`, `SESSION`, `USER`, `RESOURCE`) live for one
+//!   transaction: `initcol`, `setsid`, `setuid`, `setrsc` and `expirevar` do nothing.
+//! - `MATCHED_VAR`, `MATCHED_VAR_NAME` and `MATCHED_VARS` start empty for every rule, as
+//!   libmodsecurity does since its PR 3422; 3.0.x releases before it left a matching rule's
+//!   values to the next rule.
+//! - `msg` and `logdata` are expanded once the chain matched (libmodsecurity's v3/master;
+//!   3.0.x releases expand them at each match of the rule that carries them).
+//! - `ctl:ruleRemoveById` removes `SecAction`s too (v3 never checks it for them).
+//! - `skip` and `skipAfter` end with their phase; v3 carries a pending skip count or marker
+//!   search into the next phases (a `skipAfter` to a marker that does not exist then skips
+//!   every later rule of the transaction).
+//! - `!` exclusions and `ctl:ruleRemoveTarget*` compare keys case-insensitively and take
+//!   `/regex/` keys, as target selection does; v3 compares `COLLECTION:key` exactly.
+//! - `SecResponseBodyMimeType` types compare case-insensitively.
+//! - A disruptive action answers with its own rule's `status:`; v3 keeps the last `status:`
+//!   of any rule that matched for the whole transaction.
 //!
 //! # Organization
 //! - [`rule`]: compiled rules.
@@ -137,7 +159,9 @@ impl RuleSet {
                 }
             }
         }
-        let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::Off);
+        // libmodsecurity v3 leaves the mode "not set" without SecRuleEngine: the rules run (only
+        // Off stops them) and disruptive actions wait for On, which is DetectionOnly.
+        let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::DetectionOnly);
         Ok(RuleSet { phases, settings: spec.settings.clone(), mode, rule_count })
     }
 
@@ -156,7 +180,8 @@ impl RuleSet {
         self.rule_count
     }
 
-    /// The engine mode set by `SecRuleEngine` (`Off` when not set, as in libmodsecurity).
+    /// The engine mode set by `SecRuleEngine` (`DetectionOnly` when not set, which is how
+    /// libmodsecurity v3 behaves then).
     pub fn mode(&self) -> RuleEngine {
         self.mode
     }

@@ -28,11 +28,13 @@
 //! - [`rule`](RuleSpec): the resulting data types.
 //! - `include`: `Include` paths and globs.
 //! - [`error`](SeclangError): errors with locations.
+//! - [`fuzz`]: the body of the `seclang` fuzz target, callable from stable tests.
 //! - `tests.rs` (and `tests/`): unit tests and the CRS load test.
 
 mod assemble;
 pub(crate) mod directives;
 mod error;
+pub mod fuzz;
 mod include;
 mod lexer;
 mod operator;

@@ -271,6 +271,47 @@ fn least_request_skips_unavailable_and_skip() {
     }
 }
 
+// === least connections ===
+
+fn least_conn() -> Balance {
+    balance(Policy::LeastConnections, HashAlgorithm::Maglev)
+}
+
+#[test]
+fn least_connections_picks_the_global_least_and_rotates_ties() {
+    let eps = endpoints(4);
+    let _held: Vec<_> = [0, 0, 1, 3].iter().map(|&i| eps[i].start_request()).collect();
+    let b = Balancer::new(&least_conn(), eps.clone(), vec![1; 4]);
+    assert!((0..50).all(|_| b.pick(None, None) == Some(2)));
+    // Open connections as they are picked: the counts stay level.
+    let mut open = Vec::new();
+    for _ in 0..40 {
+        let i = b.pick(None, None).unwrap();
+        open.push(eps[i].start_request());
+    }
+    let loads: Vec<u32> = eps.iter().map(|e| e.in_flight()).collect();
+    assert_eq!(loads, [11, 11, 11, 11], "{loads:?}");
+    drop(open);
+    let idle = Balancer::new(&least_conn(), endpoints(3), vec![1; 3]);
+    assert_eq!(counts(&idle, 300, |_| None), [100, 100, 100], "ties take turns");
+}
+
+#[test]
+fn least_connections_weights_and_availability() {
+    let eps = endpoints(3);
+    let b = Balancer::new(&least_conn(), eps.clone(), vec![1, 3, 1]);
+    let mut open = Vec::new();
+    for _ in 0..50 {
+        let i = b.pick(None, Some(2)).unwrap();
+        assert_ne!(i, 2, "skip honoured");
+        open.push(eps[i].start_request());
+    }
+    let (a, c) = (eps[0].in_flight(), eps[1].in_flight());
+    assert!((12..=13).contains(&a) && (37..=38).contains(&c), "weight 1:3 gave {a}:{c}");
+    down(&eps[1]);
+    assert!((0..20).all(|_| b.pick(None, None) != Some(1)));
+}
+
 // === maglev ===
 
 #[test]
@@ -313,6 +354,25 @@ fn maglev_removing_one_endpoint_moves_about_its_share() {
     assert!(moved < 0.15, "moved {moved}");
     assert!(moved > 0.09, "the removed endpoint's keys must move: {moved}");
     assert!(stayed > 0.95, "stayed {stayed}");
+}
+
+#[test]
+fn maglev_disruption_bound_for_many_sizes() {
+    // Removing one of n endpoints must move about 1/n of all keys (those of the removed
+    // endpoint) and almost none of the others, whatever n.
+    const KEYS: usize = 50_000;
+    for n in [2usize, 3, 5, 8, 16, 50] {
+        let eps = endpoints(n);
+        let before = assign(&Balancer::new(&maglev(), eps.clone(), vec![1; n]), KEYS);
+        let removed = eps[n / 2].address;
+        let fewer: Vec<_> = eps.iter().filter(|e| e.address != removed).cloned().collect();
+        let after = assign(&Balancer::new(&maglev(), fewer, vec![1; n - 1]), KEYS);
+        let moved = before.iter().zip(&after).filter(|(a, b)| a != b).count() as f64 / KEYS as f64;
+        let moved_survivors = before.iter().zip(&after).filter(|(a, b)| **a != removed && a != b).count();
+        let ideal = 1.0 / n as f64;
+        assert!(moved < ideal * 1.15 + 0.01, "n={n}: moved {moved:.4}, ideal {ideal:.4}");
+        assert!(moved_survivors as f64 / KEYS as f64 <= 0.02, "n={n}: {moved_survivors} survivor keys moved");
+    }
 }
 
 #[test]

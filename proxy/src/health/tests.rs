@@ -88,6 +88,7 @@ fn endpoint(addr: SocketAddr) -> Arc<EndpointState> {
 
 fn check(interval_ms: u64) -> model::HealthCheck {
     model::HealthCheck {
+        protocol: model::HealthCheckProtocol::Http,
         path: "/healthz".to_owned(),
         host: None,
         interval: model::Duration::from_millis(interval_ms),
@@ -245,6 +246,28 @@ async fn closed_backend_goes_unhealthy() {
     eventually("a passing check", || checker.stats().checks >= 1).await;
     drop(b);
     eventually("unhealthy", || !ep.is_available()).await;
+}
+
+#[tokio::test]
+async fn tcp_checks_follow_whether_the_endpoint_accepts() {
+    // A listener that never answers a byte: only the TCP check can pass on it.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    assert!(tcp_check::probe(addr, Duration::from_millis(300)).await.is_ok());
+    let ep = endpoint(addr);
+    let checker = HealthChecker::new();
+    let mut c = check(20);
+    c.protocol = model::HealthCheckProtocol::Tcp;
+    c.unhealthy_threshold = 1;
+    c.healthy_threshold = 1;
+    checker.reconcile(vec![target(&ep, c)]);
+    eventually("passing TCP checks", || checker.stats().checks >= 3).await;
+    assert_eq!(checker.stats().failures, 0);
+    assert!(ep.is_available());
+    drop(listener);
+    eventually("unhealthy once nothing listens", || !ep.is_available()).await;
+    let err = tcp_check::probe(addr, Duration::from_millis(300)).await.unwrap_err();
+    assert!(matches!(err, CheckError::Connect(_)), "{err}");
 }
 
 #[tokio::test]

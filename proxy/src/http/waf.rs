@@ -100,6 +100,10 @@ async fn run(
     if let Some(i) = tx.process_response_headers(parts.status.as_u16(), version, headers) {
         return (deny(&i), outcome);
     }
+    if !tx.inspects_response_body() {
+        // Not a type the rules read (SecResponseBodyMimeType): stream it untouched.
+        return (Response::from_parts(parts, body), outcome);
+    }
     let (prefix, truncated) = match collect_prefix(&mut body, policy.response_body_limit).await {
         Ok(p) => p,
         Err(e) => {

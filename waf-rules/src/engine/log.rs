@@ -1,22 +1,28 @@
 //! What a transaction reports: one [`MatchedRule`] per rule (chain) that matched, rendered as a
 //! ModSecurity-style error-log line, and the JSON [`AuditEntry`] of the whole transaction.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::engine::rule::Rule;
 use crate::engine::transaction::{Intervention, Transaction};
 
-/// What a chain recorded while it matched (the variable that matched last is the
-/// transaction's `MATCHED_VAR_NAME` and `MATCHED_VAR` once the chain is through).
+/// What a chain recorded while it matched (the name of the variable that matched last is the
+/// transaction's `MATCHED_VAR_NAME` once the chain is through).
 #[derive(Debug, Default)]
 pub(crate) struct RuleLog<'r> {
     pub(crate) msg: Option<Vec<u8>>,
     pub(crate) data: Option<Vec<u8>>,
+    /// The matched value as the request carried it, before transformations.
+    pub(crate) matched_value: Vec<u8>,
     pub(crate) operator: Option<(&'static str, &'r str)>,
+    /// The rule's tags, expanded (borrowed from the rule when they hold no macro).
+    pub(crate) tags: Cow<'r, [String]>,
 }
 
-/// A rule (with its chain) that matched. The rule's own texts (file, tags, version) are
-/// borrowed from the rule set, so recording the many `nolog` matches of a request is cheap.
+/// A rule (with its chain) that matched. The rule's own texts (file, version, constant tags)
+/// are borrowed from the rule set, so recording the many `nolog` matches of a request is cheap.
 #[derive(Debug, Clone, Serialize)]
 pub struct MatchedRule<'r> {
     /// Rule id.
@@ -25,16 +31,17 @@ pub struct MatchedRule<'r> {
     pub phase: u8,
     /// `msg`, expanded.
     pub msg: String,
-    /// `logdata`, expanded.
+    /// `logdata`, expanded (cut at 200 bytes, as libmodsecurity logs it).
     pub data: String,
     /// Severity number (0 emergency ... 7 debug).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<u8>,
-    /// Tags, as written.
-    pub tags: &'r [String],
+    /// Tags, expanded.
+    pub tags: Cow<'r, [String]>,
     /// The variable that matched last (`ARGS:id`).
     pub matched_var: String,
-    /// Its value after transformations (truncated to 200 bytes).
+    /// Its value as the request carried it, before transformations (as libmodsecurity logs
+    /// it): cut at 100 bytes, followed by ` (N characters omitted)` when longer.
     pub matched_value: String,
     /// Whether the rule writes to the error log (`log`, not `nolog`).
     pub log: bool,
@@ -64,26 +71,24 @@ pub struct MatchedRule<'r> {
 }
 
 impl<'r> MatchedRule<'r> {
-    /// `matched` is the last variable that matched (name and value after transformations).
+    /// `matched_name` is the variable that matched last (`MATCHED_VAR_NAME`).
     pub(crate) fn new(
         rule: &'r Rule,
         phase: u8,
         log: RuleLog<'r>,
-        matched: (&[u8], &[u8]),
+        matched_name: &[u8],
         intervention: Option<&Intervention>,
     ) -> Self {
         let text = |b: &[u8]| log_text(b);
-        let (name, value) = matched;
-        let value = &value[..value.len().min(200)];
         MatchedRule {
             id: rule.id,
             phase,
             msg: log.msg.as_deref().map(text).unwrap_or_default(),
-            data: log.data.as_deref().map(text).unwrap_or_default(),
+            data: log.data.as_deref().map(|d| limit_to(200, d)).unwrap_or_default(),
             severity: rule.severity,
-            tags: &rule.tags,
-            matched_var: text(name),
-            matched_value: text(value),
+            tags: log.tags,
+            matched_var: text(matched_name),
+            matched_value: limit_to(100, &log.matched_value),
             log: rule.log,
             audit_log: rule.audit_log,
             disruptive: intervention.is_some(),
@@ -100,7 +105,10 @@ impl<'r> MatchedRule<'r> {
 
     /// The line libmodsecurity writes to the error log for this match, e.g.
     /// `ModSecurity: Warning. Matched "Operator `Rx' ..." [file "..."] [line "12"] [id "942100"] [msg "..."] ...`.
-    pub fn log_line(&self, uri: &str, unique_id: &str) -> String {
+    /// `hostname` is the server address, `uri` the decoded path without the query string.
+    /// Every field is [`log_text`], so a request can never break the line; the operator
+    /// parameter (rule text) keeps its backslashes.
+    pub fn log_line(&self, hostname: &str, uri: &[u8], unique_id: &str) -> String {
         use std::fmt::Write;
         let mut s = String::from("ModSecurity: ");
         match self.intervention {
@@ -117,35 +125,38 @@ impl<'r> MatchedRule<'r> {
             if let Some(first) = name.get_mut(..1) {
                 first.make_ascii_uppercase();
             }
+            let param = limit_to(200, arg.as_bytes());
             let _ = write!(
                 s,
                 "Matched \"Operator `{name}' with parameter `{}' against variable `{}' (Value: `{}' )",
-                escape(arg),
-                escape(&self.matched_var),
-                escape(&self.matched_value)
+                rule_text(&param),
+                self.matched_var,
+                self.matched_value
             );
         }
-        let _ =
-            write!(s, " [file \"{}\"] [line \"{}\"] [id \"{}\"] [rev \"{}\"]", self.file, self.line, self.id, self.rev);
-        let _ = write!(s, " [msg \"{}\"] [data \"{}\"]", escape(&self.msg), escape(&self.data));
-        let _ = write!(s, " [severity \"{}\"] [ver \"{}\"]", self.severity.map_or(0, u32::from), self.ver);
+        let (file, rev, ver) = (rule_text(self.file), rule_text(self.rev), rule_text(self.ver));
+        let _ = write!(s, " [file \"{file}\"] [line \"{}\"] [id \"{}\"] [rev \"{rev}\"]", self.line, self.id);
+        let _ = write!(s, " [msg \"{}\"] [data \"{}\"]", self.msg, self.data);
+        let _ = write!(s, " [severity \"{}\"] [ver \"{ver}\"]", self.severity.map_or(0, u32::from));
         let _ =
             write!(s, " [maturity \"{}\"] [accuracy \"{}\"]", self.maturity.unwrap_or(0), self.accuracy.unwrap_or(0));
-        for t in self.tags {
-            let _ = write!(s, " [tag \"{}\"]", escape(t));
+        for t in self.tags.iter() {
+            let _ = write!(s, " [tag \"{t}\"]");
         }
-        let _ = write!(s, " [uri \"{}\"] [unique_id \"{unique_id}\"]", escape(uri));
+        let _ = write!(s, " [hostname \"{}\"]", log_text(hostname.as_bytes()));
+        let _ = write!(s, " [uri \"{}\"] [unique_id \"{}\"]", limit_to(200, uri), log_text(unique_id.as_bytes()));
         s
     }
 }
 
-/// Bytes as log text: printable ASCII as is, everything else as `\xHH`, so a value can never
-/// break a log line (libmodsecurity escapes the same way).
-fn log_text(bytes: &[u8]) -> String {
+/// Bytes as log text, as libmodsecurity's `toHexIfNeeded` with its special characters: printable
+/// ASCII as is except `"` and `\`, everything else as `\xHH`, so that a value can never break
+/// or fake a field of a log line.
+pub(crate) fn log_text(bytes: &[u8]) -> String {
     use std::fmt::Write;
     let mut out = String::with_capacity(bytes.len());
     for &b in bytes {
-        if (0x20..0x7f).contains(&b) {
+        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
             out.push(b as char);
         } else {
             let _ = write!(out, "\\x{b:02x}");
@@ -154,9 +165,30 @@ fn log_text(bytes: &[u8]) -> String {
     out
 }
 
-/// Quotes are escaped so a log line stays parseable.
-fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+/// Text from the rules (operator parameters, file names): control bytes and `"` as `\xHH`,
+/// backslashes kept (regexes are full of them).
+fn rule_text(text: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '"' || c.is_control() {
+            for b in c.to_string().bytes() {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// libmodsecurity's `limitTo`: at most `max` bytes, then ` (N characters omitted)`, as
+/// [`log_text`].
+fn limit_to(max: usize, bytes: &[u8]) -> String {
+    match bytes.len().checked_sub(max) {
+        Some(rest) if rest > 0 => format!("{} ({rest} characters omitted)", log_text(&bytes[..max])),
+        _ => log_text(bytes),
+    }
 }
 
 /// One JSON audit record for a transaction.
@@ -183,9 +215,10 @@ pub struct AuditEntry<'r> {
 impl<'r> Transaction<'r> {
     /// The error-log lines of this transaction's logged matches.
     pub fn log_lines(&self) -> Vec<String> {
-        let uri = String::from_utf8_lossy(&self.store.uri);
+        let host = String::from_utf8_lossy(&self.store.server_addr);
         let id = String::from_utf8_lossy(&self.store.unique_id);
-        self.matched.iter().filter(|m| m.log).map(|m| m.log_line(&uri, &id)).collect()
+        let uri = &self.store.filename;
+        self.matched.iter().filter(|m| m.log).map(|m| m.log_line(&host, uri, &id)).collect()
     }
 
     /// The audit record of this transaction.

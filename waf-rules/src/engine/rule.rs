@@ -41,8 +41,10 @@ pub(crate) struct Rule {
     pub(crate) msg: Option<MacroString>,
     pub(crate) logdata: Option<MacroString>,
     pub(crate) severity: Option<u8>,
-    /// Tags as written, own and inherited, for the log.
-    pub(crate) tags: Vec<String>,
+    pub(crate) tags: Vec<MacroString>,
+    /// The tags as the log shows them, when none holds a macro (the usual case): computed
+    /// once here rather than at every match.
+    pub(crate) constant_tags: Option<Vec<String>>,
     /// Tags as written, for `ctl:ruleRemoveByTag` and friends.
     pub(crate) tag_names: Vec<String>,
     pub(crate) ver: String,
@@ -147,7 +149,11 @@ impl Rule {
             msg: spec.msg().cloned(),
             logdata: spec.logdata().cloned(),
             severity: spec.severity().map(|s| s.number()),
-            tags: spec.tags().map(|t| t.as_str().to_owned()).collect(),
+            tags: spec.tags().cloned().collect(),
+            constant_tags: spec
+                .tags()
+                .map(|t| t.constant().map(crate::engine::log::log_text))
+                .collect::<Option<Vec<String>>>(),
             tag_names,
             ver,
             rev,

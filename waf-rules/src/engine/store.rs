@@ -229,9 +229,11 @@ impl Store<'_> {
         })
     }
 
-    /// `RESPONSE_CONTENT_TYPE`.
+    /// `RESPONSE_CONTENT_TYPE`: the last `Content-Type` response header up to its first `;`
+    /// (`text/html` of `text/html; charset=UTF-8`), as libmodsecurity stores it.
     pub(crate) fn response_content_type(&self) -> Option<&[u8]> {
-        self.response_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(b"content-type")).map(|(_, v)| v.as_slice())
+        let (_, value) = self.response_headers.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(b"content-type"))?;
+        Some(value.split(|&b| b == b';').next().unwrap_or_default())
     }
 
     /// A number as its decimal bytes.

@@ -4,7 +4,7 @@
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
 use crate::engine::cache::{self, TransformCache};
-use crate::engine::log::{MatchedRule, RuleLog};
+use crate::engine::log::{log_text, MatchedRule, RuleLog};
 use crate::engine::rule::{selector_matches, Rule};
 use crate::engine::store::{Pairs, Store, Vars};
 use crate::engine::uri::{split_uri, HostPort as _};
@@ -65,18 +65,27 @@ impl RemovedTarget {
     }
 }
 
-/// The values a rule matched (full name, value after transformations) and their capture
-/// groups, kept until the rule's actions run.
+/// The values a rule matched (full name, value after transformations), their values as the
+/// request carried them (for the log) and their capture groups, kept until the rule's actions
+/// run.
 #[derive(Debug, Default)]
 struct Found {
     pairs: Pairs,
+    raw: Pairs,
     captures: Vec<Option<Captures>>,
 }
 
 impl Found {
-    fn push(&mut self, name: [&[u8]; 3], value: &[u8], captures: Option<Captures>) {
-        self.pairs.push(&name, value);
+    fn push(&mut self, v: &Value<'_>, value: &[u8], captures: Option<Captures>) {
+        self.pairs.push(&v.full_name(), value);
+        self.raw.push(&[], &v.value);
         self.captures.push(captures);
+    }
+
+    fn clear(&mut self) {
+        self.pairs.clear();
+        self.raw.clear();
+        self.captures.clear();
     }
 }
 
@@ -242,10 +251,23 @@ impl<'r> Transaction<'r> {
         // (multipart or urlencoded); otherwise nothing is parsed and REQBODY_ERROR is 0.
         let processor = self.body_processor.or(self.body_type);
         let content_type = self.store.request_header(b"content-type").map(<[u8]>::to_vec);
+        let settings = &self.rules.settings;
+        let defaults = BodyConfig::default();
         let config = BodyConfig {
-            argument_separator: self.rules.settings.argument_separator.map_or(b'&', |c| c as u8),
+            argument_separator: settings.argument_separator.map_or(b'&', |c| c as u8),
             args_remaining: self.args_limit().map(|l| l.saturating_sub(self.store.args_get.len())),
-            ..BodyConfig::default()
+            json_depth_limit: settings
+                .request_body_json_depth_limit
+                .map_or(defaults.json_depth_limit, |d| usize::try_from(d).unwrap_or(usize::MAX)),
+            no_files_limit: settings.request_body_no_files_limit,
+            multipart: body::multipart::MultipartOptions {
+                file_limit: settings
+                    .upload_file_limit
+                    .map_or(defaults.multipart.file_limit, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+                extract_files: settings.upload_keep_files == Some(true)
+                    || settings.tmp_save_uploaded_files == Some(true),
+                ..defaults.multipart
+            },
         };
         let mut outcome = body::process(processor, content_type.as_deref(), body, &config);
         self.store.urlencoded_error |= outcome.urlencoded_error;
@@ -291,13 +313,33 @@ impl<'r> Transaction<'r> {
         self.run_phase(3)
     }
 
-    /// Phase 4: the response body (a prefix of it when `truncated`).
+    /// Phase 4: the response body (a prefix of it when `truncated`). As libmodsecurity, the
+    /// phase runs only when [`inspects_response_body`](Self::inspects_response_body) says so;
+    /// otherwise its rules are skipped and the body is not looked at.
     pub fn process_response_body(&mut self, body: &[u8], truncated: bool) -> Option<Intervention> {
-        self.store.outbound_data_error = truncated;
-        if self.rules.settings.response_body_access.unwrap_or(false) {
-            self.store.response_body = Some(body.to_vec());
+        if !self.inspects_response_body() {
+            self.phases_run = self.phases_run.max(4);
+            return self.intervention.clone();
         }
+        self.store.outbound_data_error = truncated;
+        self.store.response_body = Some(body.to_vec());
         self.run_phase(4)
+    }
+
+    /// Whether phase 4 will look at the response body: `SecResponseBodyAccess On` and, when
+    /// `SecResponseBodyMimeType` is set, a `RESPONSE_CONTENT_TYPE` in that list (compared
+    /// ASCII case-insensitively; libmodsecurity compares exactly). Known once the response
+    /// headers are in, so a proxy can skip buffering bodies that are not inspected.
+    pub fn inspects_response_body(&self) -> bool {
+        let settings = &self.rules.settings;
+        if settings.response_body_access != Some(true) {
+            return false;
+        }
+        let Some(types) = &settings.response_body_mime_types else {
+            return true;
+        };
+        let content_type = self.store.response_content_type().unwrap_or_default().trim_ascii();
+        types.iter().any(|t| t.as_bytes().eq_ignore_ascii_case(content_type))
     }
 
     /// Phase 5: logging. Runs even after an intervention.
@@ -315,11 +357,13 @@ impl<'r> Transaction<'r> {
         if self.intervention.is_some() {
             return self.intervention.clone();
         }
+        // As libmodsecurity's RulesSet::evaluate: a phase that an `allow` does not skip starts
+        // with the allow forgotten (`allow:phase` ended with its phase, `allow:request` with
+        // phase 2).
         match self.allow {
             Some(AllowScope::Transaction) => return None,
             Some(AllowScope::Request) if phase <= 2 => return None,
-            Some(AllowScope::Phase) => self.allow = None,
-            _ => {}
+            _ => self.allow = None,
         }
         self.run_rules(phase);
         self.intervention.clone()
@@ -334,27 +378,25 @@ impl<'r> Transaction<'r> {
         self.skip_after = None;
         self.skip = 0;
         for entry in &rules.phases[usize::from(phase - 1)] {
-            let rule = match entry {
-                Entry::Marker(name) => {
-                    if self.skip_after == Some(&**name) {
-                        self.skip_after = None;
-                    }
-                    continue;
+            // As libmodsecurity's RulesSet::evaluate: looking for a marker comes first, then
+            // `skip`, which counts markers too (they are entries of the phase's rule list).
+            if let Some(wanted) = self.skip_after {
+                if matches!(entry, Entry::Marker(name) if **name == *wanted) {
+                    self.skip_after = None;
                 }
-                Entry::Rule(r) => r,
-            };
-            if self.skip_after.is_some() {
                 continue;
             }
             if self.skip > 0 {
                 self.skip -= 1;
                 continue;
             }
+            let Entry::Rule(rule) = entry else { continue };
             if self.is_removed(rule) {
                 continue;
             }
-            self.evaluate_starter(rule, phase);
-            if (self.intervention.is_some() && phase < 5) || self.allow.is_some() {
+            // An intervention ends the phase, as in libmodsecurity; in the logging phase too,
+            // where it no longer changes the answer.
+            if self.evaluate_starter(rule, phase) || self.allow.is_some() {
                 break;
             }
         }
@@ -366,8 +408,14 @@ impl<'r> Transaction<'r> {
 
     // === rules ===
 
-    fn evaluate_starter(&mut self, rule: &'r Rule, phase: u8) {
+    /// Evaluates a rule and its chain; true when it intervened.
+    fn evaluate_starter(&mut self, rule: &'r Rule, phase: u8) -> bool {
+        // MATCHED_VAR, MATCHED_VAR_NAME and MATCHED_VARS start empty for every rule and
+        // accumulate along its chain (libmodsecurity since its PR 3422; before, a rule that
+        // matched left them to the next one).
         self.store.matched_vars.clear();
+        self.store.matched_var.clear();
+        self.store.matched_var_name.clear();
         self.current = RuleLog::default();
         let info = &mut self.store.rule;
         info.id = rule.id;
@@ -377,7 +425,7 @@ impl<'r> Transaction<'r> {
         info.msg.clear();
         info.logdata.clear();
         if !self.evaluate(rule, rule) {
-            return;
+            return false;
         }
         if let Some(s) = rule.severity {
             self.store.highest_severity = self.store.highest_severity.min(s);
@@ -394,6 +442,10 @@ impl<'r> Transaction<'r> {
             self.store.rule.logdata = data.clone();
             self.current.data = Some(data);
         }
+        self.current.tags = match &rule.constant_tags {
+            Some(tags) => Cow::Borrowed(tags),
+            None => Cow::Owned(rule.tags.iter().map(|t| log_text(&self.expand(t))).collect()),
+        };
         let disruptive = self.mode == RuleEngine::On;
         let mut intervened = None;
         match &rule.disruptive {
@@ -418,7 +470,8 @@ impl<'r> Transaction<'r> {
             Some(Disruptive::Redirect(to)) if disruptive => {
                 let to = String::from_utf8_lossy(&self.expand(to)).into_owned();
                 intervened = Some(Intervention {
-                    status: rule.status.unwrap_or(302),
+                    // libmodsecurity keeps a `status:` only when it is a redirect (301-307).
+                    status: rule.status.filter(|s| (301..=307).contains(s)).unwrap_or(302),
                     redirect: Some(to),
                     drop: false,
                     rule_id: rule.id,
@@ -429,21 +482,24 @@ impl<'r> Transaction<'r> {
             _ => {}
         }
         let log = std::mem::take(&mut self.current);
-        let last = (&self.store.matched_var_name[..], &self.store.matched_var[..]);
-        self.matched.push(MatchedRule::new(rule, phase, log, last, intervened.as_ref()));
-        if intervened.is_some() {
+        self.matched.push(MatchedRule::new(rule, phase, log, &self.store.matched_var_name, intervened.as_ref()));
+        let decided = intervened.is_some();
+        // The first intervention is the transaction's decision; one in the logging phase after
+        // it cannot replace it.
+        if self.intervention.is_none() {
             self.intervention = intervened;
         }
+        decided
     }
 
     /// Evaluates `rule` (part of `starter`'s chain); true when it and its chain matched.
     fn evaluate(&mut self, starter: &Rule, rule: &'r Rule) -> bool {
         let mut found = std::mem::take(&mut self.found);
-        found.pairs.clear();
-        found.captures.clear();
+        found.clear();
         self.find(starter, rule, &mut found);
-        for ((name, value), captures) in found.pairs.iter().zip(&mut found.captures) {
-            self.apply_match(rule, name, value, captures.take());
+        let raw = found.raw.iter().map(|(_, raw)| raw);
+        for (((name, value), raw), captures) in found.pairs.iter().zip(raw).zip(&mut found.captures) {
+            self.apply_match(rule, name, value, raw, captures.take());
         }
         let matched = !found.pairs.is_empty();
         self.found = found;
@@ -467,7 +523,9 @@ impl<'r> Transaction<'r> {
         if rule.unconditional {
             let mut cx = OpContext { resolver: &resolver, captures: None };
             if rule.operator.evaluate(&mut cx, b"") != rule.negated {
-                out.push([b"", b"", b""], b"", None);
+                out.pairs.push(&[], b"");
+                out.raw.push(&[], b"");
+                out.captures.push(None);
             }
             return;
         }
@@ -492,7 +550,7 @@ impl<'r> Transaction<'r> {
                 if let Some(result) = rule.chain.last().and_then(|&id| cached.get(value, id)) {
                     let input = result.unwrap_or(value);
                     if self.test(rule, resolver, input, &mut captures) {
-                        out.push(v.full_name(), input, captures);
+                        out.push(v, input, captures);
                     }
                     return;
                 }
@@ -504,7 +562,7 @@ impl<'r> Transaction<'r> {
                 // The operator sees the value before and after each transformation that changes it.
                 let mut previous = value;
                 if self.test(rule, resolver, value, &mut captures) {
-                    out.push(v.full_name(), value, captures.take());
+                    out.push(v, value, captures.take());
                 }
                 for &id in &rule.chain {
                     let current = step(id);
@@ -514,19 +572,19 @@ impl<'r> Transaction<'r> {
                     previous = current;
                     captures = rule.capture.then(Captures::new);
                     if self.test(rule, resolver, current, &mut captures) {
-                        out.push(v.full_name(), current, captures.take());
+                        out.push(v, current, captures.take());
                     }
                 }
             } else {
                 let input = rule.chain.last().map_or(value, |&id| step(id));
                 if self.test(rule, resolver, input, &mut captures) {
-                    out.push(v.full_name(), input, captures);
+                    out.push(v, input, captures);
                 }
             }
         } else if rule.multi_match {
             let mut current: Cow<'_, [u8]> = Cow::Borrowed(value);
             if self.test(rule, resolver, &current, &mut captures) {
-                out.push(v.full_name(), &current, captures.take());
+                out.push(v, &current, captures.take());
             }
             for t in &rule.transformations {
                 let next = match t.apply(&current) {
@@ -536,13 +594,13 @@ impl<'r> Transaction<'r> {
                 current = Cow::Owned(next);
                 captures = rule.capture.then(Captures::new);
                 if self.test(rule, resolver, &current, &mut captures) {
-                    out.push(v.full_name(), &current, captures.take());
+                    out.push(v, &current, captures.take());
                 }
             }
         } else {
             let transformed = apply_all(&rule.transformations, value);
             if self.test(rule, resolver, &transformed, &mut captures) {
-                out.push(v.full_name(), &transformed, captures);
+                out.push(v, &transformed, captures);
             }
         }
     }
@@ -592,7 +650,7 @@ impl<'r> Transaction<'r> {
     }
 
     /// One match: captures, matched variables, per-match actions, msg and logdata.
-    fn apply_match(&mut self, rule: &'r Rule, name: &[u8], value: &[u8], captures: Option<Captures>) {
+    fn apply_match(&mut self, rule: &'r Rule, name: &[u8], value: &[u8], raw: &[u8], captures: Option<Captures>) {
         if let Some(c) = &captures {
             const GROUPS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
             for (i, v) in c.iter().take(10) {
@@ -611,6 +669,8 @@ impl<'r> Transaction<'r> {
         for a in &rule.per_match {
             self.run_per_match(a);
         }
+        self.current.matched_value.clear();
+        self.current.matched_value.extend_from_slice(raw);
         if self.current.operator.is_none() {
             self.current.operator = Some((rule.operator_name, &rule.operator_argument));
         }

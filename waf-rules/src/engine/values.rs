@@ -359,7 +359,8 @@ pub(crate) fn scalar<'a>(store: &'a Store<'_>, name: VariableName) -> Option<Cow
         V::ResponseContentLength => store.response_body.as_ref().map(|b| Store::number(b.len())),
         V::MatchedVar => borrowed(&store.matched_var),
         V::MatchedVarName => borrowed(&store.matched_var_name),
-        V::HighestSeverity => (store.highest_severity != u8::MAX).then(|| Store::number(store.highest_severity)),
+        // 255 until a rule with a severity matched, as libmodsecurity reports it.
+        V::HighestSeverity => Some(Store::number(store.highest_severity)),
         V::Duration => store.started.map(|s| Store::number(s.elapsed().as_millis())),
         V::FullRequest => Some(Cow::Owned(full_request(store))),
         V::FullRequestLength => Some(Store::number(full_request(store).len())),

@@ -162,10 +162,12 @@ async fn answer(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Response<Fu
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     if path == "/sqlerror" {
-        // An origin leaking a database error, for the WAF's outbound rules.
-        return Ok(Response::new(Full::new(Bytes::from_static(
-            b"<html>ORA-00933: SQL command not properly ended</html>",
-        ))));
+        // An origin leaking a database error, for the WAF's outbound rules (an HTML page: as in
+        // libmodsecurity, phase 4 only reads the Content-Types of SecResponseBodyMimeType).
+        let mut r =
+            Response::new(Full::new(Bytes::from_static(b"<html>ORA-00933: SQL command not properly ended</html>")));
+        r.headers_mut().insert("content-type", "text/html; charset=utf-8".parse().unwrap());
+        return Ok(r);
     }
     if path == "/echo" {
         let mut r = Response::new(Full::new(body));
