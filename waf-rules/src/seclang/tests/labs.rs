@@ -1,15 +1,14 @@
-//! The reference nginx + libmodsecurity lab configuration (shared/labs/modsec-nginx) loads.
+//! The reference nginx + libmodsecurity lab configuration loads (a copy of
+//! shared/labs/modsec-nginx's config files, kept in tests/data so a CI clone has them).
 
 use std::path::{Path, PathBuf};
 
 use crate::actions::{Action, AuditEngine, Disruptive, Phase, RuleEngine};
 use crate::seclang::{self, AuditLogType, BodyLimitAction, ErrorKind, UnicodeMap};
 
-/// shared/ sits beside the repository (the worktree or CI clone).
+/// The lab's `modsec-base.conf` and `modsec-crs4.conf`, as copied from the lab.
 fn lab_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/labs/modsec-nginx");
-    assert!(dir.is_dir(), "{} is missing: shared/ should sit beside the repository", dir.display());
-    dir
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/seclang/tests/data/modsec-nginx")
 }
 
 fn crs_dir() -> PathBuf {
