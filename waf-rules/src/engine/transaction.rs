@@ -18,6 +18,8 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::Write as _;
 
+mod effects;
+
 /// Where the request came from and went to.
 #[derive(Debug, Clone, Default)]
 pub struct Connection {
@@ -680,114 +682,6 @@ impl<'r> Transaction<'r> {
         m.expand(&View { store: &self.store })
     }
 
-    fn run_per_match(&mut self, action: &Action) {
-        match action {
-            Action::SetVar(sv) => {
-                let key = self.expand(&sv.key);
-                let key = String::from_utf8_lossy(&key);
-                let name = sv.collection.as_str();
-                // The new value is written over the old one: no allocation once the key exists.
-                let mut scratch = std::mem::take(&mut self.scratch);
-                scratch.clear();
-                match &sv.op {
-                    SetVarOp::Delete => {
-                        if let Some(c) = self.store.vars_mut(name) {
-                            c.remove(&key);
-                        }
-                    }
-                    SetVarOp::SetToOne => self.write_var(name, &key, b"1"),
-                    SetVarOp::Set(v) => {
-                        v.expand_into(&View { store: &self.store }, &mut scratch);
-                        self.write_var(name, &key, &scratch);
-                    }
-                    SetVarOp::Add(v) | SetVarOp::Sub(v) => {
-                        v.expand_into(&View { store: &self.store }, &mut scratch);
-                        let delta = leading_int(&scratch);
-                        let current = self.store.vars(name).and_then(|c| c.get(&key)).map_or(0, leading_int);
-                        let n = if matches!(sv.op, SetVarOp::Add(_)) {
-                            current.saturating_add(delta)
-                        } else {
-                            current.saturating_sub(delta)
-                        };
-                        scratch.clear();
-                        let _ = write!(scratch, "{n}");
-                        self.write_var(name, &key, &scratch);
-                    }
-                }
-                self.scratch = scratch;
-            }
-            Action::SetEnv(e) => {
-                let v = self.expand(&e.value).into_owned();
-                self.store.env.set(&e.name, v);
-            }
-            _ => {}
-        }
-    }
-
-    /// Sets `key` of collection `name` (`TX`, ...) to `value`, reusing the old value's buffer.
-    fn write_var(&mut self, name: &str, key: &str, value: &[u8]) {
-        if let Some(c) = self.store.vars_mut(name) {
-            let slot = c.value_mut(key);
-            slot.clear();
-            slot.extend_from_slice(value);
-        }
-    }
-
-    fn run_after(&mut self, action: &'r Action) {
-        match action {
-            Action::Skip(n) => self.skip = *n,
-            Action::SkipAfter(m) => self.skip_after = Some(m),
-            Action::Ctl(c) => self.run_ctl(c),
-            Action::InitCol(_) | Action::ExpireVar(_) | Action::SetUid(_) | Action::SetSid(_) | Action::SetRsc(_) => {
-                // Persistent collections are transaction-local here: nothing to open or expire.
-            }
-            _ => {}
-        }
-    }
-
-    fn run_ctl(&mut self, ctl: &Ctl) {
-        match ctl {
-            Ctl::RuleEngine(m) => self.mode = *m,
-            Ctl::RuleRemoveById(ids) => self.removed_ids.extend_from_slice(ids),
-            Ctl::RuleRemoveByTag(tag) => self.removed_tags.push(tag.clone()),
-            Ctl::RuleRemoveTargetById { ids, targets } => {
-                for t in targets {
-                    self.removed_targets.push(RemovedTarget {
-                        ids: Some(ids.clone()),
-                        tag: None,
-                        name: t.name,
-                        selector: t.selector.clone(),
-                    });
-                }
-            }
-            Ctl::RuleRemoveTargetByTag { tag, targets } => {
-                for t in targets {
-                    self.removed_targets.push(RemovedTarget {
-                        ids: None,
-                        tag: Some(tag.clone()),
-                        name: t.name,
-                        selector: t.selector.clone(),
-                    });
-                }
-            }
-            Ctl::RequestBodyProcessor(p) => {
-                self.body_processor = Some(match p {
-                    crate::actions::BodyProcessor::UrlEncoded => BodyProcessor::UrlEncoded,
-                    crate::actions::BodyProcessor::Multipart => BodyProcessor::Multipart,
-                    crate::actions::BodyProcessor::Xml => BodyProcessor::Xml,
-                    crate::actions::BodyProcessor::Json => BodyProcessor::Json,
-                });
-                if let Some(b) = self.body_processor {
-                    self.store.reqbody_processor = Some(b.name());
-                }
-            }
-            Ctl::ForceRequestBodyVariable(on) => self.force_body_variable = *on,
-            Ctl::RequestBodyAccess(on) => self.request_body_access = *on,
-            // Audit settings and limits are the proxy's: nothing to change per transaction here.
-            _ => {}
-        }
-    }
-
     fn args_limit(&self) -> Option<usize> {
         self.rules.settings.arguments_limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX))
     }
@@ -803,25 +697,6 @@ fn apply_all<'a>(chain: &[Transformation], input: &'a [u8]) -> Cow<'a, [u8]> {
         };
     }
     out
-}
-
-/// The leading integer of a value, as `atoi` reads it (0 when there is none).
-fn leading_int(v: &[u8]) -> i64 {
-    let s = v.trim_ascii_start();
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    for &d in digits.iter().take_while(|d| d.is_ascii_digit()) {
-        n = n.saturating_mul(10).saturating_add(i64::from(d - b'0'));
-    }
-    if neg {
-        -n
-    } else {
-        n
-    }
 }
 
 /// Macro expansion over a store.
