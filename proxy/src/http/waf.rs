@@ -21,17 +21,26 @@ pub(crate) async fn inspect(
     ctx: &ConnContext,
     target: &RouteTarget,
     policy: &Policy,
-    req: Request<RequestBody>,
+    mut req: Request<RequestBody>,
 ) -> (Response<ProxyBody>, Outcome) {
     policy.stats.requests.fetch_add(1, Ordering::Relaxed);
-    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // The audit line's UNIQUE_ID is the X-Request-Id the origin receives: made here when the
+    // client sent none, and kept by the forwarding headers.
+    let request_id = match req.headers().get("x-request-id").and_then(|v| v.to_str().ok()) {
+        Some(id) => id.to_owned(),
+        None => {
+            let id = crate::http::headers::new_request_id();
+            let text = id.to_str().unwrap_or("").to_owned();
+            req.headers_mut().insert("x-request-id", id);
+            text
+        }
+    };
     let conn = Connection {
         client_ip: ctx.client.ip().to_string(),
         client_port: ctx.client.port(),
         server_ip: String::new(),
         server_port: 0,
-        unique_id: request_id
-            .unwrap_or_else(|| crate::http::headers::new_request_id().to_str().unwrap_or("").to_owned()),
+        unique_id: request_id,
     };
     let mut tx = Transaction::new(&policy.rules, &conn);
     tx.set_mode(policy.mode);
