@@ -67,7 +67,8 @@ pub(crate) async fn proxy(
                 let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
                 parts.uri = Uri::try_from(pq).unwrap_or_else(|_| Uri::from_static("/"));
             }
-            if let Some(h) = &host {
+            // Back in when it came from the target, or `Connection` named it.
+            if let Some(h) = host.as_ref().filter(|_| !parts.headers.contains_key(header::HOST)) {
                 parts.headers.insert(header::HOST, h.clone());
             }
         }
@@ -151,7 +152,8 @@ async fn proxy_h1(
         let Some(o) = out.take() else { return fail(ProxyError::NoEndpoint(svc.name.clone()), Some(addr)) };
         let in_flight = endpoint.start_request();
         let sent_at = Instant::now();
-        let head = match tokio::time::timeout(timeouts.response.get(), h1::exchange(&mut conn, o, reused)).await {
+        let deadline = tokio::time::Instant::from_std(sent_at + timeouts.response.get());
+        let head = match tokio::time::timeout_at(deadline, h1::exchange(&mut conn, o, reused)).await {
             Ok(Ok(head)) => head,
             Ok(Err(H1Error::Resend(o))) => {
                 // A pooled connection the origin had closed: nothing was taken, send again.

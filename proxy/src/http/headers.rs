@@ -22,30 +22,51 @@ static HTTP2_SETTINGS: HeaderName = HeaderName::from_static("http2-settings");
 
 /// Removes every hop-by-hop header: `Connection` and each header it names, `Keep-Alive`,
 /// `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`, `HTTP2-Settings`.
+///
+/// One walk over the field names decides whether anything is to be removed; most requests
+/// and responses carry at most `Connection`, so the map is rarely searched by name.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if headers.contains_key(header::CONNECTION) {
+    let mut connection = false;
+    let mut fixed = false;
+    for name in headers.keys() {
+        if *name == header::CONNECTION {
+            connection = true;
+        } else if is_fixed_hop_by_hop(name) {
+            fixed = true;
+        }
+    }
+    if connection {
+        // Token names parse case-insensitively: `HeaderName::from_bytes` lowercases.
         let listed: Vec<HeaderName> = headers
             .get_all(header::CONNECTION)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|s| s.split(','))
-            .filter_map(|t| HeaderName::from_bytes(t.trim().to_ascii_lowercase().as_bytes()).ok())
+            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+            .filter_map(|t| HeaderName::from_bytes(t.trim_ascii()).ok())
             .collect();
         headers.remove(header::CONNECTION);
         for name in listed {
             headers.remove(name);
         }
     }
-    for name in [&KEEP_ALIVE, &PROXY_CONNECTION, &HTTP2_SETTINGS] {
-        if headers.contains_key(name) {
+    if fixed {
+        for name in [&KEEP_ALIVE, &PROXY_CONNECTION, &HTTP2_SETTINGS] {
+            headers.remove(name);
+        }
+        for name in [header::TE, header::TRAILER, header::TRANSFER_ENCODING, header::UPGRADE] {
             headers.remove(name);
         }
     }
-    for name in [header::TE, header::TRAILER, header::TRANSFER_ENCODING, header::UPGRADE] {
-        if headers.contains_key(&name) {
-            headers.remove(name);
-        }
-    }
+}
+
+/// The hop-by-hop fields removed whether or not `Connection` names them.
+fn is_fixed_hop_by_hop(name: &HeaderName) -> bool {
+    *name == header::TE
+        || *name == header::TRAILER
+        || *name == header::TRANSFER_ENCODING
+        || *name == header::UPGRADE
+        || *name == KEEP_ALIVE
+        || *name == PROXY_CONNECTION
+        || *name == HTTP2_SETTINGS
 }
 
 /// An IP address as a header value.
@@ -166,6 +187,16 @@ mod tests {
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1, "{h:?}");
         assert_eq!(h["x-kept"], "yes");
+
+        // Without `Connection`, the fixed ones still go; nothing else does.
+        let mut h = map(&[("te", "trailers"), ("upgrade", "websocket"), ("x-kept", "yes"), ("keep-alive", "5")]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        // Listed names match case-insensitively and around spaces; an empty token is ignored.
+        let mut h = map(&[("connection", " X-A ,, x-b"), ("x-a", "1"), ("x-b", "2"), ("x-c", "3")]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h["x-c"], "3");
     }
 
     #[test]
