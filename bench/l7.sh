@@ -11,6 +11,7 @@
 #   ROUNDS=1           measure every target this many times, interleaved; report the medians
 #   RAMPART_BIN=path   use this rampart binary instead of building one
 #   DIRECT=1           also measure the backend directly, for reference (0 = skip)
+#   FWD=1              also measure nginx sending rampart's forwarding headers (0 = skip)
 #   KEEP_TMP=1         keep the temp dir (configs, logs, wrk outputs) after the run
 #
 # --dry-run-with-nginx puts a second nginx proxy in rampart's slot, to test this script before
@@ -24,6 +25,7 @@ WARMUP=${WARMUP:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-1}
 DIRECT=${DIRECT:-1}
+FWD=${FWD:-1}
 KEEP_TMP=${KEEP_TMP:-0}
 DRY_RUN=0
 
@@ -147,12 +149,13 @@ pick_port() { # varname
 }
 pick_port P_BACKEND
 pick_port P_NGINX
+pick_port P_NGINX_FWD
 pick_port P_SUBJECT
 pick_port P_ADMIN
 
 # --- configs --------------------------------------------------------------------------------
 
-mkdir -p "$TMP/www" "$TMP/backend" "$TMP/nginx" "$TMP/standin" "$TMP/out"
+mkdir -p "$TMP/www" "$TMP/backend" "$TMP/nginx" "$TMP/nginx-fwd" "$TMP/standin" "$TMP/out"
 head -c 16384 /dev/zero | tr '\0' 'x' >"$TMP/www/16k.bin"
 chmod -R a+rX "$TMP/www"
 
@@ -176,7 +179,17 @@ http {
 EOF
 
 # As perf-baseline's nginx-proxy.conf (L7 part only).
-nginx_proxy_conf() { # dir port
+# With a third argument "fwd", nginx also sends the forwarding headers rampart always sends
+# (X-Forwarded-For/-Proto/-Host, X-Request-Id), as ingress-nginx does: the same work per request.
+nginx_proxy_conf() { # dir port [fwd]
+    local fwd=
+    if [[ ${3:-} == fwd ]]; then
+        fwd='
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Request-Id $request_id;'
+    fi
     cat <<EOF
 worker_processes 1;
 pid $1/nginx.pid;
@@ -192,13 +205,14 @@ http {
             proxy_pass http://be;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-            proxy_buffering on;
+            proxy_buffering on;$fwd
         }
     }
 }
 EOF
 }
 nginx_proxy_conf "$TMP/nginx" "$P_NGINX" >"$TMP/nginx/nginx.conf"
+((FWD)) && nginx_proxy_conf "$TMP/nginx-fwd" "$P_NGINX_FWD" fwd >"$TMP/nginx-fwd/nginx.conf"
 
 cat >"$TMP/rampart.yaml" <<EOF
 admin: { address: "127.0.0.1:$P_ADMIN" }
@@ -277,6 +291,11 @@ check_bodies backend "$P_BACKEND"
 start_nginx nginx "$TMP/nginx"
 wait_ready nginx "$PID_nginx" "$P_NGINX" / 200 "$TMP/nginx/error.log"
 check_bodies nginx "$P_NGINX"
+if ((FWD)); then
+    start_nginx nginx_fwd "$TMP/nginx-fwd"
+    wait_ready nginx-fwd "$PID_nginx_fwd" "$P_NGINX_FWD" / 200 "$TMP/nginx-fwd/error.log"
+    check_bodies nginx-fwd "$P_NGINX_FWD"
+fi
 
 if ((DRY_RUN)); then
     nginx_proxy_conf "$TMP/standin" "$P_SUBJECT" >"$TMP/standin/nginx.conf"
@@ -345,11 +364,13 @@ measure() { # label port path
 
 declare -A R
 targets=(nginx "$SUBJECT")
+((FWD)) && targets=(nginx nginx-fwd "$SUBJECT")
 ((DIRECT)) && targets=(backend "${targets[@]}")
 port_of() {
     case $1 in
         backend) echo "$P_BACKEND" ;;
         nginx) echo "$P_NGINX" ;;
+        nginx-fwd) echo "$P_NGINX_FWD" ;;
         *) echo "$P_SUBJECT" ;;
     esac
 }
@@ -395,8 +416,16 @@ ps=$(ratio "${R[$SUBJECT,small,p99]}" "${R[nginx,small,p99]}")
 pk=$(ratio "${R[$SUBJECT,16k,p99]}" "${R[nginx,16k,p99]}")
 echo "$SUBJECT / nginx: req/s small $rs, 16k $rk (higher is better); p99 small $ps, 16k $pk (lower is better)"
 extra=
+if ((FWD)); then
+    fs=$(ratio "${R[$SUBJECT,small,rps]}" "${R[nginx-fwd,small,rps]}")
+    fk=$(ratio "${R[$SUBJECT,16k,rps]}" "${R[nginx-fwd,16k,rps]}")
+    fps=$(ratio "${R[$SUBJECT,small,p99]}" "${R[nginx-fwd,small,p99]}")
+    fpk=$(ratio "${R[$SUBJECT,16k,p99]}" "${R[nginx-fwd,16k,p99]}")
+    echo "$SUBJECT / nginx-fwd (nginx sending the same forwarding headers): req/s small $fs, 16k $fk; p99 small $fps, 16k $fpk"
+    extra=" rps_ratio_vs_nginx_fwd_small=$fs rps_ratio_vs_nginx_fwd_16k=$fk p99_ratio_vs_nginx_fwd_small=$fps p99_ratio_vs_nginx_fwd_16k=$fpk"
+fi
 if ((DRY_RUN)); then
     echo "DRY RUN: '$SUBJECT' is a second nginx, not rampart."
-    extra=" subject=nginx-stand-in"
+    extra+=" subject=nginx-stand-in"
 fi
 echo "RESULT rps_ratio_vs_nginx_small=$rs rps_ratio_vs_nginx_16k=$rk p99_ratio_vs_nginx_small=$ps p99_ratio_vs_nginx_16k=$pk$extra"
