@@ -123,6 +123,8 @@ pub struct RuleSet {
     pub(crate) settings: Settings,
     /// The engine mode before any `ctl:ruleEngine`.
     pub(crate) mode: RuleEngine,
+    /// Transformation chain ids are `1..chain_ids` (see [`number_chains`]).
+    pub(crate) chain_ids: usize,
     rule_count: usize,
 }
 
@@ -162,7 +164,8 @@ impl RuleSet {
         // libmodsecurity v3 leaves the mode "not set" without SecRuleEngine: the rules run (only
         // Off stops them) and disruptive actions wait for On, which is DetectionOnly.
         let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::DetectionOnly);
-        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, rule_count })
+        let chain_ids = chains.len() + 1;
+        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, chain_ids, rule_count })
     }
 
     /// Loads and compiles a configuration file (and what it includes).

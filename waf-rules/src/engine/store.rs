@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use indexmap::IndexMap;
 
 use crate::body::{Arg, BodyOutcome, ReqBodyStatus};
+use crate::engine::cache::Slots;
 
 /// A collection whose keys compare ASCII case-insensitively (stored lower case), kept in
 /// insertion order for iteration. Each key is stored once.
@@ -167,6 +168,8 @@ pub(crate) struct Store<'r> {
     pub(crate) rule: RuleInfo<'r>,
     /// Microseconds since the transaction started, set when read.
     pub(crate) started: Option<std::time::Instant>,
+    /// The slots of the values, numbered when a phase starts (see `engine::cache`).
+    pub(crate) slots: Slots,
 }
 
 /// `RULE.id`, `RULE.msg`, ... of the rule being evaluated; its texts borrowed from the rule set.
@@ -189,16 +192,6 @@ impl Store<'_> {
     /// `REQBODY_ERROR` etc., when set.
     pub(crate) fn reqbody_status(&self) -> Option<&ReqBodyStatus> {
         self.body.as_ref().map(|b| &b.status)
-    }
-
-    /// Every `ARGS` entry in order: query string, then body.
-    pub(crate) fn args(&self) -> impl Iterator<Item = &Arg> {
-        self.args_get.iter().chain(self.args_post.iter()).chain(self.args_body_only.iter())
-    }
-
-    /// `ARGS_POST`.
-    pub(crate) fn args_post(&self) -> impl Iterator<Item = &Arg> {
-        self.args_post.iter()
     }
 
     /// A persistent-style collection by name (`TX`, `IP`, ...).

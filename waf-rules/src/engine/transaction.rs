@@ -3,7 +3,7 @@
 
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
-use crate::engine::cache::{self, TransformCache};
+use crate::engine::cache::{Slots, TransformCache, NO_SLOT};
 use crate::engine::log::{log_text, MatchedRule, RuleLog};
 use crate::engine::rule::{selector_matches, Rule};
 use crate::engine::store::{Pairs, Store, Vars};
@@ -157,7 +157,7 @@ impl<'r> Transaction<'r> {
             current: RuleLog::default(),
             phases_run: 0,
             scratch: Vec::new(),
-            transformed: RefCell::default(),
+            transformed: RefCell::new(TransformCache::new(rules.chain_ids)),
             found: Found::default(),
         }
     }
@@ -376,7 +376,8 @@ impl<'r> Transaction<'r> {
             return;
         }
         let rules = self.rules;
-        self.transformed.get_mut().clear();
+        self.store.slots = Slots::of(&self.store);
+        self.transformed.get_mut().clear(self.store.slots.total);
         self.skip_after = None;
         self.skip = 0;
         for entry in &rules.phases[usize::from(phase - 1)] {
@@ -545,11 +546,12 @@ impl<'r> Transaction<'r> {
     fn test_value(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Found) {
         let mut captures = rule.capture.then(Captures::new);
         let value: &[u8] = &v.value;
-        if !rule.chain.is_empty() && matches!(v.value, Cow::Borrowed(_)) && cache::is_stable(v.name) {
+        let slot = v.slot;
+        if !rule.chain.is_empty() && slot != NO_SLOT {
             if !rule.multi_match {
                 // The common case, a value this chain already saw: one lookup.
                 let cached = self.transformed.borrow();
-                if let Some(result) = rule.chain.last().and_then(|&id| cached.get(value, id)) {
+                if let Some(result) = rule.chain.last().and_then(|&id| cached.get(slot, id)) {
                     let input = result.unwrap_or(value);
                     if self.test(rule, resolver, input, &mut captures) {
                         out.push(v, input, captures);
@@ -557,9 +559,9 @@ impl<'r> Transaction<'r> {
                     return;
                 }
             }
-            self.fill_cache(rule, value);
+            self.fill_cache(rule, slot, value);
             let cached = self.transformed.borrow();
-            let step = |id: u32| cached.get(value, id).flatten().unwrap_or(value);
+            let step = |id: u32| cached.get(slot, id).flatten().unwrap_or(value);
             if rule.multi_match {
                 // The operator sees the value before and after each transformation that changes it.
                 let mut previous = value;
@@ -609,15 +611,15 @@ impl<'r> Transaction<'r> {
 
     /// Computes (and caches) the result of every prefix of `rule`'s transformations on `value`,
     /// starting after the longest prefix already known.
-    fn fill_cache(&self, rule: &Rule, value: &[u8]) {
+    fn fill_cache(&self, rule: &Rule, slot: u32, value: &[u8]) {
         let cached = self.transformed.borrow();
-        if rule.chain.last().is_some_and(|&id| cached.get(value, id).is_some()) {
+        if rule.chain.last().is_some_and(|&id| cached.get(slot, id).is_some()) {
             return;
         }
         let mut start = 0;
         let mut current = Cow::Borrowed(value);
         for (i, &id) in rule.chain.iter().enumerate().rev() {
-            if let Some(result) = cached.get(value, id) {
+            if let Some(result) = cached.get(slot, id) {
                 start = i + 1;
                 if let Some(bytes) = result {
                     current = Cow::Owned(bytes.to_vec());
@@ -633,9 +635,9 @@ impl<'r> Transaction<'r> {
             }
             let result = match &current {
                 Cow::Borrowed(_) => None,
-                Cow::Owned(bytes) => Some(bytes.clone().into_boxed_slice()),
+                Cow::Owned(bytes) => Some(&bytes[..]),
             };
-            cache.insert(value, id, result);
+            cache.insert(slot, id, result);
         }
     }
 

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use crate::body::Arg;
+use crate::engine::cache::{scalar as slot, NO_SLOT};
 use crate::engine::store::{Store, Vars};
 use crate::variables::{KeyMatching, Selector, VariableName};
 
@@ -17,6 +18,9 @@ pub(crate) struct Value<'a> {
     /// The key within the collection (`foo` of `ARGS:foo`); `None` for scalars and counts.
     pub(crate) key: Option<Cow<'a, [u8]>>,
     pub(crate) value: Cow<'a, [u8]>,
+    /// Where the value lives in the store, for the transformation cache; [`NO_SLOT`] when it
+    /// is not cached.
+    pub(crate) slot: u32,
 }
 
 impl Value<'_> {
@@ -64,9 +68,13 @@ pub(crate) fn for_each<'a>(
         // As libmodsecurity's anchored variables, most scalars exist (empty) even when unset.
         let v = scalar(store, name).or_else(|| anchored(name).then_some(Cow::Borrowed(&b""[..])));
         if target.count {
-            f(Value { name, key: None, value: Store::count(usize::from(v.is_some())) });
+            f(Value { name, key: None, value: Store::count(usize::from(v.is_some())), slot: NO_SLOT });
         } else if let Some(value) = v {
-            f(Value { name, key: None, value });
+            let slot = match value {
+                Cow::Borrowed(_) => scalar_slot(store, name),
+                Cow::Owned(_) => NO_SLOT,
+            };
+            f(Value { name, key: None, value, slot });
         }
         return;
     }
@@ -76,44 +84,54 @@ pub(crate) fn for_each<'a>(
             Some(Selector::Key(k)) => k.as_str(),
             _ => "/*",
         };
-        let found = store.body.as_ref().and_then(|b| b.xml.as_ref()).and_then(|x| x.select(xpath)).unwrap_or_default();
+        let doc = store.body.as_ref().and_then(|b| b.xml.as_ref());
+        let found = doc.and_then(|x| x.select(xpath)).unwrap_or_default();
         if target.count {
-            f(Value { name, key: None, value: Store::count(found.len()) });
+            f(Value { name, key: None, value: Store::count(found.len()), slot: NO_SLOT });
         } else {
-            for v in found {
-                f(Value { name, key: Some(Cow::Owned(xpath.as_bytes().to_vec())), value: Cow::Borrowed(v) });
+            for (i, v) in found.into_iter().enumerate() {
+                // The root text or the i-th attribute, recognized by address.
+                let same = |stored: &[u8]| std::ptr::eq(stored, v);
+                let slot = match doc {
+                    Some(d) if d.root_text.as_deref().is_some_and(same) => store.slots.scalar(slot::XML_ROOT),
+                    Some(d) if d.attributes.get(i).is_some_and(|a| same(&a.value)) => {
+                        store.slots.at(store.slots.xml_attributes, 1, i, 0)
+                    }
+                    _ => NO_SLOT,
+                };
+                f(Value { name, key: Some(Cow::Owned(xpath.as_bytes().to_vec())), value: Cow::Borrowed(v), slot });
             }
         }
         return;
     }
     let mut count = 0usize;
     let counting = target.count;
-    let mut visit = |key: &'a [u8], value: Cow<'a, [u8]>| {
+    let mut visit = |key: &'a [u8], value: Cow<'a, [u8]>, slot: u32| {
         if is_excluded(key) {
             return;
         }
         if counting {
             count += 1;
         } else {
-            f(Value { name, key: Some(Cow::Borrowed(key)), value });
+            f(Value { name, key: Some(Cow::Borrowed(key)), value, slot });
         }
     };
     match (&target.selector, vars_of(store, name)) {
         // `TX:anomaly_score`: one lookup, not a scan of the collection (keys are unique).
         (Some(Selector::Key(k)), Some(vars)) => {
             if let Some((key, value)) = vars.entry(k) {
-                visit(key.as_bytes(), Cow::Borrowed(value));
+                visit(key.as_bytes(), Cow::Borrowed(value), NO_SLOT);
             }
         }
         (None, _) => entries(store, name, &mut visit),
-        (selector, _) => entries(store, name, &mut |key, value| {
+        (selector, _) => entries(store, name, &mut |key, value, slot| {
             if selected(selector, key) {
-                visit(key, value);
+                visit(key, value, slot);
             }
         }),
     }
     if counting {
-        f(Value { name, key: None, value: Store::count(count) });
+        f(Value { name, key: None, value: Store::count(count), slot: NO_SLOT });
     }
 }
 
@@ -204,38 +222,50 @@ fn selected(selector: &Option<Selector>, key: &[u8]) -> bool {
     }
 }
 
-/// Calls `f(key, value)` for every entry of collection `name`.
-fn entries<'a>(store: &'a Store<'_>, name: VariableName, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>)) {
+/// What [`entries`] calls for every entry: key, value and slot.
+type Visit<'a, 'f> = &'f mut dyn FnMut(&'a [u8], Cow<'a, [u8]>, u32);
+
+/// Calls `f(key, value, slot)` for every entry of collection `name`.
+fn entries<'a>(store: &'a Store<'_>, name: VariableName, f: Visit<'a, '_>) {
     use VariableName as V;
-    let args = |it: &mut dyn Iterator<Item = &'a Arg>, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>), names: bool| {
-        for a in it {
-            f(&a.name, Cow::Borrowed(if names { &a.name } else { &a.value }));
+    let slots = &store.slots;
+    // Lists of arguments and headers: two slots an entry (value, then name).
+    let args = |list: &'a [Arg], base: u32, f: Visit<'a, '_>, names: bool| {
+        for (i, a) in list.iter().enumerate() {
+            let slot = slots.at(base, 2, i, u32::from(names));
+            f(&a.name, Cow::Borrowed(if names { &a.name } else { &a.value }), slot);
         }
     };
-    let pairs = |list: &'a [(Vec<u8>, Vec<u8>)], f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>), names: bool| {
-        for (k, v) in list {
-            f(k, Cow::Borrowed(if names { k } else { v }));
+    let all_args = |f: Visit<'a, '_>, names: bool| {
+        args(&store.args_get, slots.args_get, f, names);
+        args(&store.args_post, slots.args_post, f, names);
+        args(&store.args_body_only, slots.args_body_only, f, names);
+    };
+    let pairs = |list: &'a [(Vec<u8>, Vec<u8>)], base: u32, f: Visit<'a, '_>, names: bool| {
+        for (i, (k, v)) in list.iter().enumerate() {
+            f(k, Cow::Borrowed(if names { k } else { v }), slots.at(base, 2, i, u32::from(names)));
         }
     };
-    let vars = |v: &'a Vars, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>)| {
+    let vars = |v: &'a Vars, f: Visit<'a, '_>| {
         for (k, val) in v.iter() {
-            f(k.as_bytes(), Cow::Borrowed(val));
+            f(k.as_bytes(), Cow::Borrowed(val), NO_SLOT);
         }
     };
     let multipart = store.body.as_ref().and_then(|b| b.multipart.as_ref());
+    let files = multipart.map(|m| m.files.as_slice()).unwrap_or_default();
     match name {
-        V::Args => args(&mut store.args(), f, false),
-        V::ArgsNames => args(&mut store.args(), f, true),
-        V::ArgsGet => args(&mut store.args_get.iter(), f, false),
-        V::ArgsGetNames => args(&mut store.args_get.iter(), f, true),
-        V::ArgsPost => args(&mut store.args_post(), f, false),
-        V::ArgsPostNames => args(&mut store.args_post(), f, true),
-        V::RequestHeaders => pairs(&store.request_headers, f, false),
-        V::RequestHeadersNames => pairs(&store.request_headers, f, true),
-        V::RequestCookies => args(&mut store.cookies.iter(), f, false),
-        V::RequestCookiesNames => args(&mut store.cookies.iter(), f, true),
-        V::ResponseHeaders => pairs(&store.response_headers, f, false),
-        V::ResponseHeadersNames => pairs(&store.response_headers, f, true),
+        V::Args => all_args(f, false),
+        V::ArgsNames => all_args(f, true),
+        V::ArgsGet => args(&store.args_get, slots.args_get, f, false),
+        V::ArgsGetNames => args(&store.args_get, slots.args_get, f, true),
+        V::ArgsPost => args(&store.args_post, slots.args_post, f, false),
+        V::ArgsPostNames => args(&store.args_post, slots.args_post, f, true),
+        V::RequestHeaders => pairs(&store.request_headers, slots.request_headers, f, false),
+        V::RequestHeadersNames => pairs(&store.request_headers, slots.request_headers, f, true),
+        V::RequestCookies => args(&store.cookies, slots.cookies, f, false),
+        V::RequestCookiesNames => args(&store.cookies, slots.cookies, f, true),
+        V::ResponseHeaders => pairs(&store.response_headers, slots.response_headers, f, false),
+        V::ResponseHeadersNames => pairs(&store.response_headers, slots.response_headers, f, true),
         V::Tx => vars(&store.tx, f),
         V::Ip => vars(&store.ip, f),
         V::Global => vars(&store.global, f),
@@ -245,60 +275,80 @@ fn entries<'a>(store: &'a Store<'_>, name: VariableName, f: &mut dyn FnMut(&'a [
         V::Env => vars(&store.env, f),
         V::MatchedVars | V::MatchedVarsNames => {
             for (k, v) in store.matched_vars.iter() {
-                f(k, Cow::Borrowed(if name == V::MatchedVarsNames { k } else { v }));
+                f(k, Cow::Borrowed(if name == V::MatchedVarsNames { k } else { v }), NO_SLOT);
             }
         }
         V::Files => {
-            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
-                f(&p.name, Cow::Borrowed(&p.filename));
+            for (i, p) in files.iter().enumerate() {
+                f(&p.name, Cow::Borrowed(&p.filename), slots.at(slots.files, 2, i, 0));
             }
         }
         V::FilesNames => {
-            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
-                f(&p.name, Cow::Borrowed(&p.name));
+            for (i, p) in files.iter().enumerate() {
+                f(&p.name, Cow::Borrowed(&p.name), slots.at(slots.files, 2, i, 1));
             }
         }
         V::FilesSizes => {
-            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
-                f(&p.name, Store::number(p.size));
+            for p in files {
+                f(&p.name, Store::number(p.size), NO_SLOT);
             }
         }
         V::FilesTmpContent => {
-            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
+            for p in files {
                 if let Some(c) = &p.content {
-                    f(&p.name, Cow::Borrowed(c));
+                    f(&p.name, Cow::Borrowed(c), NO_SLOT);
                 }
             }
         }
         V::MultipartFilename => {
-            for n in multipart.map(|m| m.filenames.as_slice()).unwrap_or_default() {
-                f(n, Cow::Borrowed(n));
+            for (i, n) in multipart.map(|m| m.filenames.as_slice()).unwrap_or_default().iter().enumerate() {
+                f(n, Cow::Borrowed(n), slots.at(slots.multipart_filenames, 1, i, 0));
             }
         }
         V::MultipartName => {
-            for n in multipart.map(|m| m.names.as_slice()).unwrap_or_default() {
-                f(n, Cow::Borrowed(n));
+            for (i, n) in multipart.map(|m| m.names.as_slice()).unwrap_or_default().iter().enumerate() {
+                f(n, Cow::Borrowed(n), slots.at(slots.multipart_names, 1, i, 0));
             }
         }
         V::MultipartPartHeaders => {
-            for h in multipart.map(|m| m.part_headers.as_slice()).unwrap_or_default() {
-                f(&h.part, Cow::Borrowed(&h.line));
+            for (i, h) in multipart.map(|m| m.part_headers.as_slice()).unwrap_or_default().iter().enumerate() {
+                f(&h.part, Cow::Borrowed(&h.line), slots.at(slots.multipart_part_headers, 1, i, 0));
             }
         }
         V::Rule => {
             let r = &store.rule;
-            f(b"id", Store::number(r.id));
-            f(b"msg", Cow::Borrowed(&r.msg));
-            f(b"logdata", Cow::Borrowed(&r.logdata));
-            f(b"rev", Cow::Borrowed(r.rev.as_bytes()));
-            f(b"ver", Cow::Borrowed(r.ver.as_bytes()));
+            f(b"id", Store::number(r.id), NO_SLOT);
+            f(b"msg", Cow::Borrowed(&r.msg), NO_SLOT);
+            f(b"logdata", Cow::Borrowed(&r.logdata), NO_SLOT);
+            f(b"rev", Cow::Borrowed(r.rev.as_bytes()), NO_SLOT);
+            f(b"ver", Cow::Borrowed(r.ver.as_bytes()), NO_SLOT);
             if let Some(s) = r.severity {
-                f(b"severity", Store::number(s));
+                f(b"severity", Store::number(s), NO_SLOT);
             }
         }
         // GEO (no database), FILES_TMPNAMES (files are never written to disk): always empty.
         _ => {}
     }
+}
+
+/// The slot of a scalar that stays put during a phase (request and response data); [`NO_SLOT`]
+/// for the others.
+fn scalar_slot(store: &Store<'_>, name: VariableName) -> u32 {
+    use VariableName as V;
+    let s = match name {
+        V::RequestFilename => slot::REQUEST_FILENAME,
+        V::RequestBasename => slot::REQUEST_BASENAME,
+        V::RequestUri => slot::REQUEST_URI,
+        V::RequestUriRaw => slot::REQUEST_URI_RAW,
+        V::RequestLine => slot::REQUEST_LINE,
+        V::RequestMethod => slot::REQUEST_METHOD,
+        V::RequestProtocol => slot::REQUEST_PROTOCOL,
+        V::QueryString => slot::QUERY_STRING,
+        V::RequestBody => slot::REQUEST_BODY,
+        V::ResponseBody => slot::RESPONSE_BODY,
+        _ => return NO_SLOT,
+    };
+    store.slots.scalar(s)
 }
 
 /// The value of scalar variable `name`, when it is set.
