@@ -115,6 +115,22 @@ fn number_chains(rule: &mut Rule, prefixes: &mut HashMap<(u32, &'static str), u3
     }
 }
 
+/// Numbers the tags of `rule` (and of its chain) in `tags`, so that `ctl:ruleRemoveByTag` and
+/// friends compare numbers at run time.
+fn number_tags(rule: &mut Rule, tags: &mut HashMap<String, u32>) {
+    rule.tag_ids = rule
+        .tag_names
+        .iter()
+        .map(|t| {
+            let next = u32::try_from(tags.len()).unwrap_or(u32::MAX);
+            *tags.entry(t.clone()).or_insert(next)
+        })
+        .collect();
+    if let Some(child) = &mut rule.chained {
+        number_tags(child, tags);
+    }
+}
+
 /// A compiled, immutable rule set; share it with `Arc` and start a [`Transaction`] per request.
 #[derive(Debug)]
 pub struct RuleSet {
@@ -125,6 +141,8 @@ pub struct RuleSet {
     pub(crate) mode: RuleEngine,
     /// Transformation chain ids are `1..chain_ids` (see [`number_chains`]).
     pub(crate) chain_ids: usize,
+    /// The tags of the rules, numbered (see [`number_tags`]).
+    pub(crate) tags: HashMap<String, u32>,
     rule_count: usize,
 }
 
@@ -143,11 +161,13 @@ impl RuleSet {
         let mut phases: [Vec<Entry>; 5] = Default::default();
         let mut rule_count = 0;
         let mut chains = HashMap::new();
+        let mut tags = HashMap::new();
         for item in &spec.items {
             match item {
                 Item::Rule(r) => {
                     let mut rule = Rule::compile(r, ops, trs)?;
                     number_chains(&mut rule, &mut chains);
+                    number_tags(&mut rule, &mut tags);
                     let i = usize::from(rule.phase.clamp(1, 5) - 1);
                     phases[i].push(Entry::Rule(Arc::new(rule)));
                     rule_count += 1;
@@ -165,7 +185,7 @@ impl RuleSet {
         // Off stops them) and disruptive actions wait for On, which is DetectionOnly.
         let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::DetectionOnly);
         let chain_ids = chains.len() + 1;
-        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, chain_ids, rule_count })
+        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, chain_ids, tags, rule_count })
     }
 
     /// Loads and compiles a configuration file (and what it includes).

@@ -45,8 +45,10 @@ pub(crate) struct Rule {
     /// The tags as the log shows them, when none holds a macro (the usual case): computed
     /// once here rather than at every match.
     pub(crate) constant_tags: Option<Vec<String>>,
-    /// Tags as written, for `ctl:ruleRemoveByTag` and friends.
+    /// Tags as written.
     pub(crate) tag_names: Vec<String>,
+    /// Their numbers in the rule set, for `ctl:ruleRemoveByTag` and friends.
+    pub(crate) tag_ids: Vec<u32>,
     pub(crate) ver: String,
     pub(crate) rev: String,
     pub(crate) maturity: Option<u8>,
@@ -155,6 +157,7 @@ impl Rule {
                 .map(|t| t.constant().map(crate::engine::log::log_text))
                 .collect::<Option<Vec<String>>>(),
             tag_names,
+            tag_ids: Vec::new(),
             ver,
             rev,
             maturity,
@@ -169,9 +172,9 @@ impl Rule {
         })
     }
 
-    /// Whether the rule (its own tags) carries `tag`.
-    pub(crate) fn has_tag(&self, tag: &str) -> bool {
-        self.tag_names.iter().any(|t| t == tag)
+    /// Whether the rule (its own tags) carries the tag numbered `tag` in the rule set.
+    pub(crate) fn has_tag(&self, tag: u32) -> bool {
+        self.tag_ids.contains(&tag)
     }
 
     /// Whether `key` of `name` is excluded by this rule's own `!` targets.

@@ -73,7 +73,12 @@ impl<'r> Transaction<'r> {
         match ctl {
             Ctl::RuleEngine(m) => self.mode = *m,
             Ctl::RuleRemoveById(ids) => self.removed_ids.extend_from_slice(ids),
-            Ctl::RuleRemoveByTag(tag) => self.removed_tags.push(tag.clone()),
+            Ctl::RuleRemoveByTag(tag) => {
+                // A tag that no rule carries removes nothing.
+                if let Some(&t) = self.rules.tags.get(tag) {
+                    self.removed_tags.push(t);
+                }
+            }
             Ctl::RuleRemoveTargetById { ids, targets } => {
                 for t in targets {
                     self.removed_targets.push(RemovedTarget {
@@ -85,10 +90,11 @@ impl<'r> Transaction<'r> {
                 }
             }
             Ctl::RuleRemoveTargetByTag { tag, targets } => {
+                let Some(&tag) = self.rules.tags.get(tag) else { return };
                 for t in targets {
                     self.removed_targets.push(RemovedTarget {
                         ids: None,
-                        tag: Some(tag.clone()),
+                        tag: Some(tag),
                         name: t.name,
                         selector: t.selector.clone(),
                     });
