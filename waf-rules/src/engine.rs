@@ -59,6 +59,7 @@ use std::sync::Arc;
 
 pub use self::log::{AuditEntry, MatchedRule};
 use self::rule::Rule;
+use self::store::{KeyHasher, VarKey};
 pub use self::transaction::{Connection, Intervention, Transaction};
 use crate::actions::RuleEngine;
 use crate::seclang::{Item, RuleSetSpec, Settings};
@@ -143,6 +144,10 @@ pub struct RuleSet {
     pub(crate) chain_ids: usize,
     /// The tags of the rules, numbered (see [`number_tags`]).
     pub(crate) tags: HashMap<String, u32>,
+    /// The hasher of the transactions' collections, which hashed the rules' keys.
+    pub(crate) keys: KeyHasher,
+    /// `TX:0` to `TX:9`, where `capture` puts the groups.
+    pub(crate) groups: Vec<VarKey>,
     rule_count: usize,
 }
 
@@ -162,10 +167,11 @@ impl RuleSet {
         let mut rule_count = 0;
         let mut chains = HashMap::new();
         let mut tags = HashMap::new();
+        let keys = KeyHasher::default();
         for item in &spec.items {
             match item {
                 Item::Rule(r) => {
-                    let mut rule = Rule::compile(r, ops, trs)?;
+                    let mut rule = Rule::compile(r, ops, trs, &keys)?;
                     number_chains(&mut rule, &mut chains);
                     number_tags(&mut rule, &mut tags);
                     let i = usize::from(rule.phase.clamp(1, 5) - 1);
@@ -185,7 +191,8 @@ impl RuleSet {
         // Off stops them) and disruptive actions wait for On, which is DetectionOnly.
         let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::DetectionOnly);
         let chain_ids = chains.len() + 1;
-        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, chain_ids, tags, rule_count })
+        let groups = (0..10).map(|i| keys.key(&i.to_string())).collect();
+        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, chain_ids, tags, keys, groups, rule_count })
     }
 
     /// Loads and compiles a configuration file (and what it includes).

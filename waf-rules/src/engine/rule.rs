@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::actions::{Action, Disruptive};
+use crate::engine::store::{KeyHasher, VarKey};
 use crate::engine::values::Target;
 use crate::engine::CompileError;
 use crate::macros::MacroString;
@@ -12,6 +13,13 @@ use crate::operators::{self, LoadContext, Operator};
 use crate::seclang::{RuleKind, RuleSpec};
 use crate::transformations::{self, Lookup, Transformation};
 use crate::variables::{Selector, VariableName};
+
+/// A per-match action, with the key of a `setvar` hashed at load when it holds no macro.
+#[derive(Debug)]
+pub(crate) struct PerMatch {
+    pub(crate) action: Action,
+    pub(crate) key: Option<VarKey>,
+}
 
 /// One compiled rule; chained rules hang off [`Rule::chained`].
 #[derive(Debug)]
@@ -35,7 +43,7 @@ pub(crate) struct Rule {
     pub(crate) multi_match: bool,
     pub(crate) capture: bool,
     /// Actions run for every match of this rule (v3's "independent of the chain result").
-    pub(crate) per_match: Vec<Action>,
+    pub(crate) per_match: Vec<PerMatch>,
     /// Actions run once the whole chain matched (ctl, skip, skipAfter, ...).
     pub(crate) after_match: Vec<Action>,
     pub(crate) msg: Option<MacroString>,
@@ -68,6 +76,7 @@ impl Rule {
         spec: &RuleSpec,
         ops: &operators::Registry,
         trs: &transformations::Registry,
+        keys: &KeyHasher,
     ) -> Result<Rule, CompileError> {
         let at = || spec.location.to_string();
         let base_dir = Path::new(&*spec.location.file).parent().unwrap_or(Path::new("."));
@@ -89,7 +98,11 @@ impl Rule {
             if v.exclude {
                 exclusions.push((v.name, v.selector.clone()));
             } else {
-                targets.push(Target { name: v.name, selector: v.selector.clone(), count: v.count });
+                let key = match &v.selector {
+                    Some(Selector::Key(k)) => Some(keys.key(k)),
+                    _ => None,
+                };
+                targets.push(Target { name: v.name, selector: v.selector.clone(), count: v.count, key });
             }
         }
         let mut per_match = Vec::new();
@@ -104,7 +117,11 @@ impl Rule {
         let mut tag_names = Vec::new();
         for a in spec.all_actions() {
             match a {
-                Action::SetVar(_) | Action::SetEnv(_) => per_match.push(a.clone()),
+                Action::SetVar(sv) => {
+                    let key = sv.key.constant().map(|k| keys.key(&String::from_utf8_lossy(k)));
+                    per_match.push(PerMatch { action: a.clone(), key });
+                }
+                Action::SetEnv(_) => per_match.push(PerMatch { action: a.clone(), key: None }),
                 Action::Ctl(_)
                 | Action::Skip(_)
                 | Action::SkipAfter(_)
@@ -129,7 +146,7 @@ impl Rule {
             }
         }
         let chained = match &spec.chained {
-            Some(c) => Some(Box::new(Rule::compile(c, ops, trs)?)),
+            Some(c) => Some(Box::new(Rule::compile(c, ops, trs, keys)?)),
             None => None,
         };
         Ok(Rule {

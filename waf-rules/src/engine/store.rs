@@ -3,16 +3,63 @@
 
 use std::borrow::Cow;
 
+use std::hash::{BuildHasher as _, RandomState};
+
+use indexmap::map::raw_entry_v1::{RawEntryApiV1 as _, RawEntryMut};
 use indexmap::IndexMap;
 
 use crate::body::{Arg, BodyOutcome, ReqBodyStatus};
 use crate::engine::cache::Slots;
 
+/// The hasher of a rule set's collections: SipHash with keys drawn when the rule set is
+/// compiled, so that the keys written in the rules (`TX:anomaly_score`, `setvar:tx.x=1`) are
+/// hashed once, at load, into [`VarKey`]s. `id` tells hashers apart.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyHasher {
+    state: RandomState,
+    id: u64,
+}
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        let state = RandomState::new();
+        let id = state.hash_one("rampart/waf-rules/KeyHasher");
+        KeyHasher { state, id }
+    }
+}
+
+impl KeyHasher {
+    /// `key` lower case with its hash.
+    pub(crate) fn key(&self, key: &str) -> VarKey {
+        let text = lower(key).into_owned();
+        let hash = self.state.hash_one(text.as_str());
+        VarKey { text, hash, hasher: self.id }
+    }
+}
+
+/// A collection key known at load time: lower case, hashed by a [`KeyHasher`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VarKey {
+    text: String,
+    hash: u64,
+    /// The id of the hasher that hashed it.
+    hasher: u64,
+}
+
+impl VarKey {
+    /// The key, lower case.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
 /// A collection whose keys compare ASCII case-insensitively (stored lower case), kept in
 /// insertion order for iteration. Each key is stored once.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Vars {
-    map: IndexMap<String, Vec<u8>>,
+    map: IndexMap<String, Vec<u8>, RandomState>,
+    /// The id of the [`KeyHasher`] whose state `map` hashes with; 0 for another state.
+    hasher: u64,
 }
 
 /// `key` lower case, borrowed when it already is.
@@ -25,9 +72,9 @@ fn lower(key: &str) -> Cow<'_, str> {
 }
 
 impl Vars {
-    /// An empty collection with room for `n` entries.
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        Vars { map: IndexMap::with_capacity(n) }
+    /// An empty collection hashing with `hasher`, with room for `n` entries.
+    pub(crate) fn with_hasher(hasher: &KeyHasher, n: usize) -> Self {
+        Vars { map: IndexMap::with_capacity_and_hasher(n, hasher.state.clone()), hasher: hasher.id }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&[u8]> {
@@ -48,6 +95,17 @@ impl Vars {
         &mut self.map[i]
     }
 
+    /// [`value_mut`](Self::value_mut) of a key hashed at load time.
+    pub(crate) fn value_mut_key(&mut self, key: &VarKey) -> &mut Vec<u8> {
+        if key.hasher != self.hasher {
+            return self.value_mut(&key.text);
+        }
+        match self.map.raw_entry_mut_v1().from_hash(key.hash, |k| *k == key.text) {
+            RawEntryMut::Occupied(e) => e.into_mut(),
+            RawEntryMut::Vacant(e) => e.insert_hashed_nocheck(key.hash, key.text.clone(), Vec::new()).1,
+        }
+    }
+
     pub(crate) fn remove(&mut self, key: &str) {
         self.map.shift_remove(&*lower(key));
     }
@@ -55,6 +113,15 @@ impl Vars {
     /// The entry of `key` as stored (its key lower case), for a target that names one key.
     pub(crate) fn entry(&self, key: &str) -> Option<(&str, &[u8])> {
         self.map.get_key_value(&*lower(key)).map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// [`entry`](Self::entry) of a key hashed at load time.
+    pub(crate) fn entry_key(&self, key: &VarKey) -> Option<(&str, &[u8])> {
+        if key.hasher != self.hasher {
+            return self.entry(&key.text);
+        }
+        let (k, v) = self.map.raw_entry_v1().from_hash(key.hash, |k| *k == key.text)?;
+        Some((k.as_str(), v.as_slice()))
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
@@ -247,6 +314,40 @@ impl Store<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_hashed_at_load_find_what_plain_keys_wrote() {
+        let hasher = KeyHasher::default();
+        let mut v = Vars::with_hasher(&hasher, 4);
+        v.set("Anomaly_Score", b"5".to_vec());
+        let key = hasher.key("ANOMALY_score");
+        assert_eq!(key.as_str(), "anomaly_score");
+        assert_eq!(v.entry_key(&key), Some(("anomaly_score", &b"5"[..])));
+        v.value_mut_key(&hasher.key("New")).extend_from_slice(b"1");
+        assert_eq!(v.get("new"), Some(&b"1"[..]));
+        assert_eq!(v.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["anomaly_score", "new"]);
+        // A key from another hasher (another rule set) is looked up by its text.
+        let other = KeyHasher::default().key("anomaly_score");
+        assert_eq!(v.entry_key(&other), Some(("anomaly_score", &b"5"[..])));
+        v.value_mut_key(&other).push(b'0');
+        assert_eq!(v.get("anomaly_score"), Some(&b"50"[..]));
+        assert_eq!(v.entry_key(&hasher.key("missing")), None);
+        // Generated keys: both ways agree with the plain lookups.
+        for i in 0..300 {
+            let name = format!("K{i}_{}", "x".repeat(i % 7));
+            if i % 2 == 0 {
+                v.set(&name, i.to_string().into_bytes());
+            } else {
+                *v.value_mut_key(&hasher.key(&name)) = i.to_string().into_bytes();
+            }
+        }
+        for i in 0..300 {
+            let name = format!("k{i}_{}", "X".repeat(i % 7));
+            let want = i.to_string().into_bytes();
+            assert_eq!(v.get(&name), Some(&want[..]));
+            assert_eq!(v.entry_key(&hasher.key(&name)).map(|(_, v)| v), Some(&want[..]));
+        }
+    }
 
     #[test]
     fn vars_are_case_insensitive_and_ordered() {

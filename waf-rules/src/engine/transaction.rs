@@ -5,8 +5,8 @@ use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, S
 use crate::body::{self, BodyConfig, BodyProcessor};
 use crate::engine::cache::{Slots, TransformCache, NO_SLOT};
 use crate::engine::log::{log_text, MatchedRule, RuleLog};
-use crate::engine::rule::{selector_matches, Rule};
-use crate::engine::store::{Pairs, Store, Vars};
+use crate::engine::rule::{selector_matches, PerMatch, Rule};
+use crate::engine::store::{Pairs, Store, VarKey, Vars};
 use crate::engine::uri::{split_uri, HostPort as _};
 use crate::engine::values::{self, Excluded, Value};
 use crate::engine::{Entry, RuleSet};
@@ -135,7 +135,13 @@ impl<'r> Transaction<'r> {
             unique_id: conn.unique_id.clone().into_bytes(),
             highest_severity: u8::MAX,
             // The CRS sets about 80 TX variables on every request: no rehashing on the way.
-            tx: Vars::with_capacity(128),
+            tx: Vars::with_hasher(&rules.keys, 128),
+            env: Vars::with_hasher(&rules.keys, 0),
+            ip: Vars::with_hasher(&rules.keys, 0),
+            global: Vars::with_hasher(&rules.keys, 0),
+            session: Vars::with_hasher(&rules.keys, 0),
+            user: Vars::with_hasher(&rules.keys, 0),
+            resource: Vars::with_hasher(&rules.keys, 0),
             started: Some(std::time::Instant::now()),
             ..Store::default()
         };
@@ -659,9 +665,9 @@ impl<'r> Transaction<'r> {
     /// One match: captures, matched variables, per-match actions, msg and logdata.
     fn apply_match(&mut self, rule: &'r Rule, name: &[u8], value: &[u8], raw: &[u8], captures: Option<Captures>) {
         if let Some(c) = &captures {
-            const GROUPS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+            let groups = &self.rules.groups;
             for (i, v) in c.iter().take(10) {
-                let key = GROUPS.get(i).map_or_else(|| Cow::Owned(i.to_string()), |k| Cow::Borrowed(*k));
+                let key = groups.get(i).map_or_else(|| effects::Key::Text(i.to_string()), effects::Key::Hashed);
                 self.write_var("TX", &key, v);
             }
         }
@@ -720,7 +726,8 @@ impl Resolve for View<'_> {
             None if !var.is_collection() => values::scalar(store, var),
             None => None,
             Some(k) => {
-                let target = values::Target { name: var, selector: Some(Selector::Key(k.to_owned())), count: false };
+                let target =
+                    values::Target { name: var, selector: Some(Selector::Key(k.to_owned())), count: false, key: None };
                 let mut out = Vec::new();
                 values::collect(store, &target, &|_, _| false, &mut out);
                 out.into_iter().next().map(|v| Cow::Owned(v.value.into_owned()))

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use crate::body::Arg;
 use crate::engine::cache::{scalar as slot, NO_SLOT};
-use crate::engine::store::{Store, Vars};
+use crate::engine::store::{Store, VarKey, Vars};
 use crate::variables::{KeyMatching, Selector, VariableName};
 
 /// One value of a target, and where it came from (for `MATCHED_VAR_NAME`).
@@ -40,6 +40,8 @@ pub(crate) struct Target {
     pub(crate) name: VariableName,
     pub(crate) selector: Option<Selector>,
     pub(crate) count: bool,
+    /// The selector's key hashed at load time, for the `TX`-like collections.
+    pub(crate) key: Option<VarKey>,
 }
 
 /// Whether `key` of collection `name` is excluded for the rule at hand.
@@ -119,7 +121,11 @@ pub(crate) fn for_each<'a>(
     match (&target.selector, vars_of(store, name)) {
         // `TX:anomaly_score`: one lookup, not a scan of the collection (keys are unique).
         (Some(Selector::Key(k)), Some(vars)) => {
-            if let Some((key, value)) = vars.entry(k) {
+            let entry = match &target.key {
+                Some(key) => vars.entry_key(key),
+                None => vars.entry(k),
+            };
+            if let Some((key, value)) = entry {
                 visit(key.as_bytes(), Cow::Borrowed(value), NO_SLOT);
             }
         }
