@@ -102,7 +102,7 @@ impl Rule {
                     Some(Selector::Key(k)) => Some(keys.key(k)),
                     _ => None,
                 };
-                targets.push(Target { name: v.name, selector: v.selector.clone(), count: v.count, key });
+                targets.push(Target::new(v.name, v.selector.clone(), v.count, key));
             }
         }
         let mut per_match = Vec::new();

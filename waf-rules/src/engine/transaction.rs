@@ -726,8 +726,7 @@ impl Resolve for View<'_> {
             None if !var.is_collection() => values::scalar(store, var),
             None => None,
             Some(k) => {
-                let target =
-                    values::Target { name: var, selector: Some(Selector::Key(k.to_owned())), count: false, key: None };
+                let target = values::Target::new(var, Some(Selector::Key(k.to_owned())), false, None);
                 let mut out = Vec::new();
                 values::collect(store, &target, &|_, _| false, &mut out);
                 out.into_iter().next().map(|v| Cow::Owned(v.value.into_owned()))

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use crate::body::Arg;
-use crate::engine::cache::{scalar as slot, NO_SLOT};
+use crate::engine::cache::{scalar as slot, Slots, NO_SLOT};
 use crate::engine::store::{Store, VarKey, Vars};
 use crate::variables::{KeyMatching, Selector, VariableName};
 
@@ -38,6 +38,8 @@ impl Value<'_> {
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub(crate) name: VariableName,
+    /// Whether `name` is a scalar (`REQUEST_URI`), not a collection.
+    scalar: bool,
     pub(crate) selector: Option<Selector>,
     pub(crate) count: bool,
     /// The selector's key hashed at load time, for the `TX`-like collections.
@@ -47,22 +49,30 @@ pub(crate) struct Target {
 /// Whether `key` of collection `name` is excluded for the rule at hand.
 pub(crate) type Excluded<'e> = &'e dyn Fn(VariableName, &[u8]) -> bool;
 
+impl Target {
+    /// A target of `name`; `key` is the selector's key hashed at load (see [`VarKey`]).
+    pub(crate) fn new(name: VariableName, selector: Option<Selector>, count: bool, key: Option<VarKey>) -> Self {
+        Target { name, scalar: name.key_matching() == KeyMatching::Scalar, selector, count, key }
+    }
+}
+
 /// Appends the values of `target` to `out`.
 pub(crate) fn collect<'a>(store: &'a Store<'_>, target: &Target, excluded: Excluded<'_>, out: &mut Vec<Value<'a>>) {
     for_each(store, target, Some(excluded), &mut |v| out.push(v));
 }
 
 /// Calls `f` with every value of `target`, in collection order; `excluded` is `None` when the
-/// rule excludes nothing, which spares a call per value.
-pub(crate) fn for_each<'a>(
+/// rule excludes nothing, which spares a call per value. Generic, so that the rule's test of a
+/// value is compiled into the loops over the collections.
+pub(crate) fn for_each<'a, F: FnMut(Value<'a>)>(
     store: &'a Store<'_>,
     target: &Target,
     excluded: Option<Excluded<'_>>,
-    f: &mut dyn FnMut(Value<'a>),
+    f: &mut F,
 ) {
     let name = target.name;
     let is_excluded = |key: &[u8]| excluded.is_some_and(|e| e(name, key));
-    if name.key_matching() == KeyMatching::Scalar {
+    if target.scalar {
         // `!REQUEST_FILENAME`, `ctl:ruleRemoveTargetByTag=...;REQUEST_FILENAME`.
         if is_excluded(b"") {
             return;
@@ -228,57 +238,66 @@ fn selected(selector: &Option<Selector>, key: &[u8]) -> bool {
     }
 }
 
-/// What [`entries`] calls for every entry: key, value and slot.
-type Visit<'a, 'f> = &'f mut dyn FnMut(&'a [u8], Cow<'a, [u8]>, u32);
+/// Calls `f(name, value, slot)` for the arguments of `list` (names or values), numbered from
+/// slot `base`.
+fn args<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(slots: &Slots, list: &'a [Arg], base: u32, names: bool, f: &mut F) {
+    for (i, a) in list.iter().enumerate() {
+        let slot = slots.at(base, 2, i, u32::from(names));
+        f(&a.name, Cow::Borrowed(if names { &a.name } else { &a.value }), slot);
+    }
+}
+
+/// [`args`] for headers.
+fn pairs<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(
+    slots: &Slots,
+    list: &'a [(Vec<u8>, Vec<u8>)],
+    base: u32,
+    names: bool,
+    f: &mut F,
+) {
+    for (i, (k, v)) in list.iter().enumerate() {
+        f(k, Cow::Borrowed(if names { k } else { v }), slots.at(base, 2, i, u32::from(names)));
+    }
+}
 
 /// Calls `f(key, value, slot)` for every entry of collection `name`.
-fn entries<'a>(store: &'a Store<'_>, name: VariableName, f: Visit<'a, '_>) {
+fn entries<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(store: &'a Store<'_>, name: VariableName, f: &mut F) {
     use VariableName as V;
     let slots = &store.slots;
-    // Lists of arguments and headers: two slots an entry (value, then name).
-    let args = |list: &'a [Arg], base: u32, f: Visit<'a, '_>, names: bool| {
-        for (i, a) in list.iter().enumerate() {
-            let slot = slots.at(base, 2, i, u32::from(names));
-            f(&a.name, Cow::Borrowed(if names { &a.name } else { &a.value }), slot);
-        }
-    };
-    let all_args = |f: Visit<'a, '_>, names: bool| {
-        args(&store.args_get, slots.args_get, f, names);
-        args(&store.args_post, slots.args_post, f, names);
-        args(&store.args_body_only, slots.args_body_only, f, names);
-    };
-    let pairs = |list: &'a [(Vec<u8>, Vec<u8>)], base: u32, f: Visit<'a, '_>, names: bool| {
-        for (i, (k, v)) in list.iter().enumerate() {
-            f(k, Cow::Borrowed(if names { k } else { v }), slots.at(base, 2, i, u32::from(names)));
-        }
-    };
-    let vars = |v: &'a Vars, f: Visit<'a, '_>| {
+    let mut vars = |v: &'a Vars| {
         for (k, val) in v.iter() {
             f(k.as_bytes(), Cow::Borrowed(val), NO_SLOT);
         }
     };
+    match name {
+        V::Tx => return vars(&store.tx),
+        V::Ip => return vars(&store.ip),
+        V::Global => return vars(&store.global),
+        V::Session => return vars(&store.session),
+        V::User => return vars(&store.user),
+        V::Resource => return vars(&store.resource),
+        V::Env => return vars(&store.env),
+        _ => {}
+    }
     let multipart = store.body.as_ref().and_then(|b| b.multipart.as_ref());
     let files = multipart.map(|m| m.files.as_slice()).unwrap_or_default();
     match name {
-        V::Args => all_args(f, false),
-        V::ArgsNames => all_args(f, true),
-        V::ArgsGet => args(&store.args_get, slots.args_get, f, false),
-        V::ArgsGetNames => args(&store.args_get, slots.args_get, f, true),
-        V::ArgsPost => args(&store.args_post, slots.args_post, f, false),
-        V::ArgsPostNames => args(&store.args_post, slots.args_post, f, true),
-        V::RequestHeaders => pairs(&store.request_headers, slots.request_headers, f, false),
-        V::RequestHeadersNames => pairs(&store.request_headers, slots.request_headers, f, true),
-        V::RequestCookies => args(&store.cookies, slots.cookies, f, false),
-        V::RequestCookiesNames => args(&store.cookies, slots.cookies, f, true),
-        V::ResponseHeaders => pairs(&store.response_headers, slots.response_headers, f, false),
-        V::ResponseHeadersNames => pairs(&store.response_headers, slots.response_headers, f, true),
-        V::Tx => vars(&store.tx, f),
-        V::Ip => vars(&store.ip, f),
-        V::Global => vars(&store.global, f),
-        V::Session => vars(&store.session, f),
-        V::User => vars(&store.user, f),
-        V::Resource => vars(&store.resource, f),
-        V::Env => vars(&store.env, f),
+        V::Args | V::ArgsNames => {
+            let names = name == V::ArgsNames;
+            args(slots, &store.args_get, slots.args_get, names, f);
+            args(slots, &store.args_post, slots.args_post, names, f);
+            args(slots, &store.args_body_only, slots.args_body_only, names, f);
+        }
+        V::ArgsGet => args(slots, &store.args_get, slots.args_get, false, f),
+        V::ArgsGetNames => args(slots, &store.args_get, slots.args_get, true, f),
+        V::ArgsPost => args(slots, &store.args_post, slots.args_post, false, f),
+        V::ArgsPostNames => args(slots, &store.args_post, slots.args_post, true, f),
+        V::RequestHeaders => pairs(slots, &store.request_headers, slots.request_headers, false, f),
+        V::RequestHeadersNames => pairs(slots, &store.request_headers, slots.request_headers, true, f),
+        V::RequestCookies => args(slots, &store.cookies, slots.cookies, false, f),
+        V::RequestCookiesNames => args(slots, &store.cookies, slots.cookies, true, f),
+        V::ResponseHeaders => pairs(slots, &store.response_headers, slots.response_headers, false, f),
+        V::ResponseHeadersNames => pairs(slots, &store.response_headers, slots.response_headers, true, f),
         V::MatchedVars | V::MatchedVarsNames => {
             for (k, v) in store.matched_vars.iter() {
                 f(k, Cow::Borrowed(if name == V::MatchedVarsNames { k } else { v }), NO_SLOT);
