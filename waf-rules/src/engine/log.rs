@@ -9,13 +9,12 @@ use crate::engine::rule::Rule;
 use crate::engine::transaction::{Intervention, Transaction};
 
 /// What a chain recorded while it matched (the name of the variable that matched last is the
-/// transaction's `MATCHED_VAR_NAME` once the chain is through).
+/// transaction's `MATCHED_VAR_NAME` once the chain is through; the value it had in the request,
+/// before transformations, is kept by the transaction).
 #[derive(Debug, Default)]
 pub(crate) struct RuleLog<'r> {
     pub(crate) msg: Option<Vec<u8>>,
     pub(crate) data: Option<Vec<u8>>,
-    /// The matched value as the request carried it, before transformations.
-    pub(crate) matched_value: Vec<u8>,
     pub(crate) operator: Option<(&'static str, &'r str)>,
     /// The rule's tags, expanded (borrowed from the rule when they hold no macro).
     pub(crate) tags: Cow<'r, [String]>,
@@ -77,6 +76,7 @@ impl<'r> MatchedRule<'r> {
         phase: u8,
         log: RuleLog<'r>,
         matched_name: &[u8],
+        matched_value: &[u8],
         intervention: Option<&Intervention>,
     ) -> Self {
         let text = |b: &[u8]| log_text(b);
@@ -88,7 +88,7 @@ impl<'r> MatchedRule<'r> {
             severity: rule.severity,
             tags: log.tags,
             matched_var: text(matched_name),
-            matched_value: limit_to(100, &log.matched_value),
+            matched_value: limit_to(100, matched_value),
             log: rule.log,
             audit_log: rule.audit_log,
             disruptive: intervention.is_some(),

@@ -115,6 +115,9 @@ pub struct Transaction<'r> {
     request_body_access: bool,
     /// msg/logdata of the chain being evaluated, expanded at match time.
     current: RuleLog<'r>,
+    /// The value that matched last in the chain being evaluated, before transformations (a
+    /// buffer reused from rule to rule).
+    matched_value: Vec<u8>,
     phases_run: u8,
     /// A reusable buffer for macro expansions.
     scratch: Vec<u8>,
@@ -156,14 +159,15 @@ impl<'r> Transaction<'r> {
             skip: 0,
             allow: None,
             intervention: None,
-            // The CRS's setup and bookkeeping rules match about 60 times on a clean request.
-            matched: Vec::with_capacity(64),
+            // The CRS's setup and bookkeeping rules match about 65 times on a clean request.
+            matched: Vec::with_capacity(128),
             body_processor: None,
             body_type: None,
             force_body_variable: false,
             // rampart inspects bodies unless `SecRequestBodyAccess Off` says otherwise.
             request_body_access: rules.settings.request_body_access.unwrap_or(true),
             current: RuleLog::default(),
+            matched_value: Vec::new(),
             phases_run: 0,
             scratch: Vec::new(),
             transformed: RefCell::new(TransformCache::new(rules.chain_ids)),
@@ -429,6 +433,7 @@ impl<'r> Transaction<'r> {
         self.store.matched_var.clear();
         self.store.matched_var_name.clear();
         self.current = RuleLog::default();
+        self.matched_value.clear();
         let info = &mut self.store.rule;
         info.id = rule.id;
         info.severity = rule.severity;
@@ -494,7 +499,8 @@ impl<'r> Transaction<'r> {
             _ => {}
         }
         let log = std::mem::take(&mut self.current);
-        self.matched.push(MatchedRule::new(rule, phase, log, &self.store.matched_var_name, intervened.as_ref()));
+        let (name, value) = (&self.store.matched_var_name, &self.matched_value);
+        self.matched.push(MatchedRule::new(rule, phase, log, name, value, intervened.as_ref()));
         let decided = intervened.is_some();
         // The first intervention is the transaction's decision; one in the logging phase after
         // it cannot replace it.
@@ -682,8 +688,8 @@ impl<'r> Transaction<'r> {
         for a in &rule.per_match {
             self.run_per_match(a);
         }
-        self.current.matched_value.clear();
-        self.current.matched_value.extend_from_slice(raw);
+        self.matched_value.clear();
+        self.matched_value.extend_from_slice(raw);
         if self.current.operator.is_none() {
             self.current.operator = Some((rule.operator_name, &rule.operator_argument));
         }
