@@ -127,6 +127,7 @@ fn number_tags(rule: &mut Rule, tags: &mut HashMap<String, u32>) {
             *tags.entry(t.clone()).or_insert(next)
         })
         .collect();
+    rule.tag_mask = rule.tag_ids.iter().fold(0, |mask, &t| mask | rule::tag_bit(t));
     if let Some(child) = &mut rule.chained {
         number_tags(child, tags);
     }

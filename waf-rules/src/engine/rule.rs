@@ -57,6 +57,9 @@ pub(crate) struct Rule {
     pub(crate) tag_names: Vec<String>,
     /// Their numbers in the rule set, for `ctl:ruleRemoveByTag` and friends.
     pub(crate) tag_ids: Vec<u32>,
+    /// Bit `id % 64` set for each of them: a tag whose bit is clear is not the rule's, known
+    /// without reading `tag_ids`.
+    pub(crate) tag_mask: u64,
     pub(crate) ver: String,
     pub(crate) rev: String,
     pub(crate) maturity: Option<u8>,
@@ -175,6 +178,7 @@ impl Rule {
                 .collect::<Option<Vec<String>>>(),
             tag_names,
             tag_ids: Vec::new(),
+            tag_mask: 0,
             ver,
             rev,
             maturity,
@@ -191,13 +195,18 @@ impl Rule {
 
     /// Whether the rule (its own tags) carries the tag numbered `tag` in the rule set.
     pub(crate) fn has_tag(&self, tag: u32) -> bool {
-        self.tag_ids.contains(&tag)
+        self.tag_mask & tag_bit(tag) != 0 && self.tag_ids.contains(&tag)
     }
 
     /// Whether `key` of `name` is excluded by this rule's own `!` targets.
     pub(crate) fn excludes(&self, name: VariableName, key: &[u8]) -> bool {
         self.exclusions.iter().any(|(n, sel)| *n == name && selector_matches(sel, key))
     }
+}
+
+/// The bit of tag number `tag` in [`Rule::tag_mask`].
+pub(crate) fn tag_bit(tag: u32) -> u64 {
+    1 << (tag % 64)
 }
 
 /// Whether an exclusion selector covers `key` (no selector: the whole collection).

@@ -279,8 +279,9 @@ fn entries<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(store: &'a Store<'_>, nam
         V::Env => return vars(&store.env),
         _ => {}
     }
-    let multipart = store.body.as_ref().and_then(|b| b.multipart.as_ref());
-    let files = multipart.map(|m| m.files.as_slice()).unwrap_or_default();
+    // Read only by the arms that need them.
+    let multipart = || store.body.as_ref().and_then(|b| b.multipart.as_ref());
+    let files = || multipart().map(|m| m.files.as_slice()).unwrap_or_default();
     match name {
         V::Args | V::ArgsNames => {
             let names = name == V::ArgsNames;
@@ -304,39 +305,39 @@ fn entries<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(store: &'a Store<'_>, nam
             }
         }
         V::Files => {
-            for (i, p) in files.iter().enumerate() {
+            for (i, p) in files().iter().enumerate() {
                 f(&p.name, Cow::Borrowed(&p.filename), slots.at(slots.files, 2, i, 0));
             }
         }
         V::FilesNames => {
-            for (i, p) in files.iter().enumerate() {
+            for (i, p) in files().iter().enumerate() {
                 f(&p.name, Cow::Borrowed(&p.name), slots.at(slots.files, 2, i, 1));
             }
         }
         V::FilesSizes => {
-            for p in files {
+            for p in files() {
                 f(&p.name, Store::number(p.size), NO_SLOT);
             }
         }
         V::FilesTmpContent => {
-            for p in files {
+            for p in files() {
                 if let Some(c) = &p.content {
                     f(&p.name, Cow::Borrowed(c), NO_SLOT);
                 }
             }
         }
         V::MultipartFilename => {
-            for (i, n) in multipart.map(|m| m.filenames.as_slice()).unwrap_or_default().iter().enumerate() {
+            for (i, n) in multipart().map(|m| m.filenames.as_slice()).unwrap_or_default().iter().enumerate() {
                 f(n, Cow::Borrowed(n), slots.at(slots.multipart_filenames, 1, i, 0));
             }
         }
         V::MultipartName => {
-            for (i, n) in multipart.map(|m| m.names.as_slice()).unwrap_or_default().iter().enumerate() {
+            for (i, n) in multipart().map(|m| m.names.as_slice()).unwrap_or_default().iter().enumerate() {
                 f(n, Cow::Borrowed(n), slots.at(slots.multipart_names, 1, i, 0));
             }
         }
         V::MultipartPartHeaders => {
-            for (i, h) in multipart.map(|m| m.part_headers.as_slice()).unwrap_or_default().iter().enumerate() {
+            for (i, h) in multipart().map(|m| m.part_headers.as_slice()).unwrap_or_default().iter().enumerate() {
                 f(&h.part, Cow::Borrowed(&h.line), slots.at(slots.multipart_part_headers, 1, i, 0));
             }
         }
@@ -380,8 +381,8 @@ fn scalar_slot(store: &Store<'_>, name: VariableName) -> u32 {
 pub(crate) fn scalar<'a>(store: &'a Store<'_>, name: VariableName) -> Option<Cow<'a, [u8]>> {
     use VariableName as V;
     let flag = |on: bool| Some(Cow::Borrowed(if on { &b"1"[..] } else { &b"0"[..] }));
-    let multipart = store.body.as_ref().and_then(|b| b.multipart.as_ref());
-    let mp = |get: fn(&crate::body::multipart::MultipartFlags) -> bool| multipart.and_then(|m| flag(get(&m.flags)));
+    let multipart = || store.body.as_ref().and_then(|b| b.multipart.as_ref());
+    let mp = |get: fn(&crate::body::multipart::MultipartFlags) -> bool| multipart().and_then(|m| flag(get(&m.flags)));
     match name {
         V::RequestMethod => borrowed(&store.method),
         V::RequestProtocol => borrowed(&store.protocol),
@@ -400,7 +401,7 @@ pub(crate) fn scalar<'a>(store: &'a Store<'_>, name: VariableName) -> Option<Cow
         V::RequestBody => store.request_body.as_deref().map(Cow::Borrowed),
         V::RequestBodyLength => store.request_body_length.map(Store::number),
         V::ArgsCombinedSize => Some(Store::number(store.args_combined_size)),
-        V::FilesCombinedSize => multipart.and_then(|m| m.combined_size()).map(Store::number),
+        V::FilesCombinedSize => multipart().and_then(|m| m.combined_size()).map(Store::number),
         V::ReqbodyError | V::ReqbodyProcessorError => {
             store.reqbody_status().and_then(|s| s.flag()).map(|f| Cow::Borrowed(f.as_bytes()))
         }
@@ -424,7 +425,7 @@ pub(crate) fn scalar<'a>(store: &'a Store<'_>, name: VariableName) -> Option<Cow
         V::MultipartInvalidPart => mp(|f| f.invalid_part),
         V::MultipartInvalidHeaderFolding => mp(|f| f.invalid_header_folding),
         V::MultipartFileLimitExceeded => mp(|f| f.file_limit_exceeded),
-        V::MultipartUnmatchedBoundary => multipart.map(|m| Store::number(m.flags.unmatched_boundary)),
+        V::MultipartUnmatchedBoundary => multipart().map(|m| Store::number(m.flags.unmatched_boundary)),
         V::ResponseStatus | V::Status => store.status.map(Store::number),
         V::ResponseProtocol => {
             (!store.response_protocol.is_empty()).then(|| Cow::Borrowed(&store.response_protocol[..]))
