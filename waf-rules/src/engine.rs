@@ -93,8 +93,19 @@ pub enum CompileError {
 /// One entry of a phase's rule list.
 #[derive(Debug)]
 pub(crate) enum Entry {
-    Rule(Arc<Rule>),
+    /// The phase's rule at this index of [`Phase::rules`].
+    Rule(usize),
     Marker(Arc<str>),
+}
+
+/// The rules and markers of one phase.
+#[derive(Debug, Default)]
+pub(crate) struct Phase {
+    /// Rules and markers in file order.
+    pub(crate) entries: Vec<Entry>,
+    /// The rules, in file order, side by side in memory: the rule loop reads them one after
+    /// the other.
+    pub(crate) rules: Vec<Rule>,
 }
 
 /// Numbers the transformation prefixes of each rule (and of each rule of its chain): rules whose
@@ -137,7 +148,7 @@ fn number_tags(rule: &mut Rule, tags: &mut HashMap<String, u32>) {
 #[derive(Debug)]
 pub struct RuleSet {
     /// Rules and markers of phases 1 to 5 (index 0 is phase 1), in file order.
-    pub(crate) phases: [Vec<Entry>; 5],
+    pub(crate) phases: [Phase; 5],
     pub(crate) settings: Settings,
     /// The engine mode before any `ctl:ruleEngine`.
     pub(crate) mode: RuleEngine,
@@ -164,7 +175,7 @@ impl RuleSet {
         ops: &operators::Registry,
         trs: &transformations::Registry,
     ) -> Result<RuleSet, CompileError> {
-        let mut phases: [Vec<Entry>; 5] = Default::default();
+        let mut phases: [Phase; 5] = Default::default();
         let mut rule_count = 0;
         let mut chains = HashMap::new();
         let mut tags = HashMap::new();
@@ -176,14 +187,16 @@ impl RuleSet {
                     number_chains(&mut rule, &mut chains);
                     number_tags(&mut rule, &mut tags);
                     let i = usize::from(rule.phase.clamp(1, 5) - 1);
-                    phases[i].push(Entry::Rule(Arc::new(rule)));
+                    let phase = &mut phases[i];
+                    phase.entries.push(Entry::Rule(phase.rules.len()));
+                    phase.rules.push(rule);
                     rule_count += 1;
                 }
                 // As in libmodsecurity, a marker exists in every phase.
                 Item::Marker(m) => {
                     let name: Arc<str> = Arc::from(m.name.as_str());
                     for p in &mut phases {
-                        p.push(Entry::Marker(name.clone()));
+                        p.entries.push(Entry::Marker(name.clone()));
                     }
                 }
             }

@@ -393,7 +393,8 @@ impl<'r> Transaction<'r> {
         self.transformed.get_mut().clear(self.store.slots.total);
         self.skip_after = None;
         self.skip = 0;
-        for entry in &rules.phases[usize::from(phase - 1)] {
+        let Some(list) = rules.phases.get(usize::from(phase - 1)) else { return };
+        for entry in &list.entries {
             // As libmodsecurity's RulesSet::evaluate: looking for a marker comes first, then
             // `skip`, which counts markers too (they are entries of the phase's rule list).
             if let Some(wanted) = self.skip_after {
@@ -406,7 +407,12 @@ impl<'r> Transaction<'r> {
                 self.skip -= 1;
                 continue;
             }
-            let Entry::Rule(rule) = entry else { continue };
+            let Some(rule) = (match entry {
+                Entry::Rule(i) => list.rules.get(*i),
+                Entry::Marker(_) => None,
+            }) else {
+                continue;
+            };
             if self.is_removed(rule) {
                 continue;
             }
