@@ -130,6 +130,17 @@ const UNCHANGED: u32 = 1;
 /// `RESULT + i` is result `i`.
 const RESULT: u32 = 2;
 
+/// A known result of a chain on a slot's value: the value itself, or bytes kept by the cache.
+/// Steps that change nothing share the cell of the step before them, so that a result is
+/// stored once however many steps leave it as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cell(u32);
+
+impl Cell {
+    /// The value as it is in the store.
+    pub(crate) const UNCHANGED: Cell = Cell(UNCHANGED);
+}
+
 /// Results by slot and chain id.
 #[derive(Debug, Default)]
 pub(crate) struct TransformCache {
@@ -161,21 +172,38 @@ impl TransformCache {
 
     /// `Some(None)`: cached, unchanged; `Some(Some(bytes))`: cached, transformed.
     pub(crate) fn get(&self, slot: u32, chain: u32) -> Option<Option<&[u8]>> {
+        let cell = self.cell(slot, chain)?;
+        Some(self.result(cell))
+    }
+
+    /// The cell of `chain` on the value in `slot`, when known.
+    pub(crate) fn cell(&self, slot: u32, chain: u32) -> Option<Cell> {
         let row = *self.rows.get(slot as usize)?;
-        let cell = *self.table.get(row.checked_add(chain as usize)?)?;
-        match cell {
+        match *self.table.get(row.checked_add(chain as usize)?)? {
             UNKNOWN => None,
-            UNCHANGED => Some(None),
-            n => {
-                let &(start, end) = self.results.get((n - RESULT) as usize)?;
-                Some(self.bytes.get(start..end))
-            }
+            n => Some(Cell(n)),
         }
     }
 
-    /// Records the result of `chain` on the value in `slot` (`None`: unchanged). Slots and
-    /// chains out of range are not recorded.
-    pub(crate) fn insert(&mut self, slot: u32, chain: u32, result: Option<&[u8]>) {
+    /// The bytes of `cell`; `None` for the value as it is in the store.
+    pub(crate) fn result(&self, cell: Cell) -> Option<&[u8]> {
+        let i = cell.0.checked_sub(RESULT)?;
+        let &(start, end) = self.results.get(i as usize)?;
+        self.bytes.get(start..end)
+    }
+
+    /// Keeps `bytes` as a new result; `None` when the cache is full (4G results).
+    pub(crate) fn add(&mut self, bytes: &[u8]) -> Option<Cell> {
+        let cell = u32::try_from(self.results.len()).ok()?.checked_add(RESULT)?;
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(bytes);
+        self.results.push((start, self.bytes.len()));
+        Some(Cell(cell))
+    }
+
+    /// Records `cell` as the result of `chain` on the value in `slot`. Slots and chains out of
+    /// range are not recorded.
+    pub(crate) fn set(&mut self, slot: u32, chain: u32, cell: Cell) {
         let chain = chain as usize;
         if chain >= self.chains {
             return;
@@ -185,20 +213,20 @@ impl TransformCache {
             *row = self.table.len();
             self.table.resize(self.table.len() + self.chains, UNKNOWN);
         }
-        let cell = *row + chain;
-        let value = match result {
-            None => UNCHANGED,
-            Some(bytes) => {
-                let Ok(i) = u32::try_from(self.results.len()) else { return };
-                let Some(value) = i.checked_add(RESULT) else { return };
-                let start = self.bytes.len();
-                self.bytes.extend_from_slice(bytes);
-                self.results.push((start, self.bytes.len()));
-                value
-            }
+        if let Some(c) = self.table.get_mut(*row + chain) {
+            *c = cell.0;
+        }
+    }
+
+    /// Records the result of `chain` on the value in `slot` (`None`: unchanged).
+    #[cfg(test)]
+    pub(crate) fn insert(&mut self, slot: u32, chain: u32, result: Option<&[u8]>) {
+        let cell = match result {
+            None => Some(Cell::UNCHANGED),
+            Some(bytes) => self.add(bytes),
         };
-        if let Some(c) = self.table.get_mut(cell) {
-            *c = value;
+        if let Some(cell) = cell {
+            self.set(slot, chain, cell);
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
-use crate::engine::cache::{Slots, TransformCache, NO_SLOT};
+use crate::engine::cache::{Cell, Slots, TransformCache, NO_SLOT};
 use crate::engine::log::{log_text, MatchedRule, RuleLog};
 use crate::engine::rule::{selector_matches, PerMatch, Rule};
 use crate::engine::store::{Pairs, Store, VarKey, Vars};
@@ -568,19 +568,19 @@ impl<'r> Transaction<'r> {
         let mut captures = rule.capture.then(Captures::new);
         let value: &[u8] = &v.value;
         let slot = v.slot;
-        if !rule.chain.is_empty() && slot != NO_SLOT {
-            if !rule.multi_match {
-                // The common case, a value this chain already saw: one lookup.
-                let cached = self.transformed.borrow();
-                if let Some(result) = rule.chain.last().and_then(|&id| cached.get(slot, id)) {
-                    let input = result.unwrap_or(value);
-                    if self.test(rule, resolver, input, &mut captures) {
-                        out.push(v, input, captures);
-                    }
-                    return;
+        let cacheable = !rule.chain.is_empty() && slot != NO_SLOT;
+        if cacheable && !rule.multi_match {
+            // The common case, a value this chain already saw: one lookup.
+            let cached = self.transformed.borrow();
+            if let Some(result) = rule.chain.last().and_then(|&id| cached.get(slot, id)) {
+                let input = result.unwrap_or(value);
+                if self.test(rule, resolver, input, &mut captures) {
+                    out.push(v, input, captures);
                 }
+                return;
             }
-            self.fill_cache(rule, slot, value);
+        }
+        if cacheable && self.fill_cache(rule, slot, value) {
             let cached = self.transformed.borrow();
             let step = |id: u32| cached.get(slot, id).flatten().unwrap_or(value);
             if rule.multi_match {
@@ -631,35 +631,38 @@ impl<'r> Transaction<'r> {
     }
 
     /// Computes (and caches) the result of every prefix of `rule`'s transformations on `value`,
-    /// starting after the longest prefix already known.
-    fn fill_cache(&self, rule: &Rule, slot: u32, value: &[u8]) {
-        let cached = self.transformed.borrow();
-        if rule.chain.last().is_some_and(|&id| cached.get(slot, id).is_some()) {
-            return;
+    /// starting after the longest prefix already known; false when the cache could not keep
+    /// them all (the value is then transformed without it).
+    fn fill_cache(&self, rule: &Rule, slot: u32, value: &[u8]) -> bool {
+        let mut cache = self.transformed.borrow_mut();
+        if rule.chain.last().is_some_and(|&id| cache.cell(slot, id).is_some()) {
+            return true;
         }
+        // The longest prefix already known, and its result.
         let mut start = 0;
-        let mut current = Cow::Borrowed(value);
+        let mut current = Cell::UNCHANGED;
         for (i, &id) in rule.chain.iter().enumerate().rev() {
-            if let Some(result) = cached.get(slot, id) {
-                start = i + 1;
-                if let Some(bytes) = result {
-                    current = Cow::Owned(bytes.to_vec());
-                }
+            if let Some(cell) = cache.cell(slot, id) {
+                (start, current) = (i + 1, cell);
                 break;
             }
         }
-        drop(cached);
-        let mut cache = self.transformed.borrow_mut();
         for (t, &id) in rule.transformations.iter().zip(&rule.chain).skip(start) {
-            if let Cow::Owned(changed) = t.apply(&current) {
-                current = Cow::Owned(changed);
-            }
-            let result = match &current {
+            // A step that changes nothing shares the result before it.
+            let input = cache.result(current).unwrap_or(value);
+            let changed = match t.apply(input) {
                 Cow::Borrowed(_) => None,
-                Cow::Owned(bytes) => Some(&bytes[..]),
+                Cow::Owned(bytes) => Some(bytes),
             };
-            cache.insert(slot, id, result);
+            if let Some(bytes) = changed {
+                match cache.add(&bytes) {
+                    Some(cell) => current = cell,
+                    None => return false,
+                }
+            }
+            cache.set(slot, id, current);
         }
+        rule.chain.last().is_some_and(|&id| cache.cell(slot, id).is_some())
     }
 
     fn test(&self, rule: &Rule, resolver: &View<'_>, input: &[u8], captures: &mut Option<Captures>) -> bool {
