@@ -564,13 +564,37 @@ impl<'r> Transaction<'r> {
     }
 
     /// Transforms one value and runs the operator on it; a match goes to `out`.
+    #[inline]
     fn test_value(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Found) {
+        // The common cases, compiled into the loops over the values: no transformation, or a
+        // value this chain already saw (one lookup).
+        if !rule.multi_match && !rule.capture {
+            let value: &[u8] = &v.value;
+            let cached = self.transformed.borrow();
+            let input = match rule.chain.last() {
+                None => Some(value),
+                Some(_) if v.slot == NO_SLOT => None,
+                Some(&id) => cached.get(v.slot, id).map(|r| r.unwrap_or(value)),
+            };
+            if let Some(input) = input {
+                if self.test(rule, resolver, input, &mut None) {
+                    out.push(v, input, None);
+                }
+                return;
+            }
+        }
+        self.test_value_slow(rule, resolver, v, out);
+    }
+
+    /// [`test_value`](Self::test_value) in full.
+    #[inline(never)]
+    fn test_value_slow(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Found) {
         let mut captures = rule.capture.then(Captures::new);
         let value: &[u8] = &v.value;
         let slot = v.slot;
         let cacheable = !rule.chain.is_empty() && slot != NO_SLOT;
         if cacheable && !rule.multi_match {
-            // The common case, a value this chain already saw: one lookup.
+            // A value this chain already saw: one lookup.
             let cached = self.transformed.borrow();
             if let Some(result) = rule.chain.last().and_then(|&id| cached.get(slot, id)) {
                 let input = result.unwrap_or(value);
