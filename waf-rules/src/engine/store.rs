@@ -54,10 +54,11 @@ impl VarKey {
 }
 
 /// A collection whose keys compare ASCII case-insensitively (stored lower case), kept in
-/// insertion order for iteration. Each key is stored once.
+/// insertion order for iteration. Each key is stored once; keys written in the rules are
+/// borrowed from the rule set.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Vars {
-    map: IndexMap<String, Vec<u8>, RandomState>,
+pub(crate) struct Vars<'r> {
+    map: IndexMap<Cow<'r, str>, Vec<u8>, RandomState>,
     /// The id of the [`KeyHasher`] whose state `map` hashes with; 0 for another state.
     hasher: u64,
 }
@@ -71,7 +72,7 @@ fn lower(key: &str) -> Cow<'_, str> {
     }
 }
 
-impl Vars {
+impl<'r> Vars<'r> {
     /// An empty collection hashing with `hasher`, with room for `n` entries.
     pub(crate) fn with_hasher(hasher: &KeyHasher, n: usize) -> Self {
         Vars { map: IndexMap::with_capacity_and_hasher(n, hasher.state.clone()), hasher: hasher.id }
@@ -90,19 +91,19 @@ impl Vars {
         let key = lower(key);
         let i = match self.map.get_index_of(&*key) {
             Some(i) => i,
-            None => self.map.insert_full(key.into_owned(), Vec::new()).0,
+            None => self.map.insert_full(Cow::Owned(key.into_owned()), Vec::new()).0,
         };
         &mut self.map[i]
     }
 
     /// [`value_mut`](Self::value_mut) of a key hashed at load time.
-    pub(crate) fn value_mut_key(&mut self, key: &VarKey) -> &mut Vec<u8> {
+    pub(crate) fn value_mut_key(&mut self, key: &'r VarKey) -> &mut Vec<u8> {
         if key.hasher != self.hasher {
             return self.value_mut(&key.text);
         }
         match self.map.raw_entry_mut_v1().from_hash(key.hash, |k| *k == key.text) {
             RawEntryMut::Occupied(e) => e.into_mut(),
-            RawEntryMut::Vacant(e) => e.insert_hashed_nocheck(key.hash, key.text.clone(), Vec::new()).1,
+            RawEntryMut::Vacant(e) => e.insert_hashed_nocheck(key.hash, Cow::Borrowed(&key.text), Vec::new()).1,
         }
     }
 
@@ -112,7 +113,7 @@ impl Vars {
 
     /// The entry of `key` as stored (its key lower case), for a target that names one key.
     pub(crate) fn entry(&self, key: &str) -> Option<(&str, &[u8])> {
-        self.map.get_key_value(&*lower(key)).map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.map.get_key_value(&*lower(key)).map(|(k, v)| (k.as_ref(), v.as_slice()))
     }
 
     /// [`entry`](Self::entry) of a key hashed at load time.
@@ -121,11 +122,11 @@ impl Vars {
             return self.entry(&key.text);
         }
         let (k, v) = self.map.raw_entry_v1().from_hash(key.hash, |k| *k == key.text)?;
-        Some((k.as_str(), v.as_slice()))
+        Some((k.as_ref(), v.as_slice()))
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.map.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.map.iter().map(|(k, v)| (k.as_ref(), v.as_slice()))
     }
 }
 
@@ -216,14 +217,14 @@ pub(crate) struct Store<'r> {
     pub(crate) outbound_data_error: bool,
 
     // --- collections ---
-    pub(crate) tx: Vars,
-    pub(crate) env: Vars,
+    pub(crate) tx: Vars<'r>,
+    pub(crate) env: Vars<'r>,
     /// `IP`, `GLOBAL`, `SESSION`, `USER`, `RESOURCE`: transaction-local (no persistent storage).
-    pub(crate) ip: Vars,
-    pub(crate) global: Vars,
-    pub(crate) session: Vars,
-    pub(crate) user: Vars,
-    pub(crate) resource: Vars,
+    pub(crate) ip: Vars<'r>,
+    pub(crate) global: Vars<'r>,
+    pub(crate) session: Vars<'r>,
+    pub(crate) user: Vars<'r>,
+    pub(crate) resource: Vars<'r>,
 
     // --- matching state ---
     pub(crate) matched_var: Vec<u8>,
@@ -250,7 +251,7 @@ pub(crate) struct RuleInfo<'r> {
     pub(crate) logdata: Vec<u8>,
 }
 
-impl Store<'_> {
+impl<'r> Store<'r> {
     /// The first request header named `name` (ASCII case-insensitive).
     pub(crate) fn request_header(&self, name: &[u8]) -> Option<&[u8]> {
         self.request_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice())
@@ -262,7 +263,7 @@ impl Store<'_> {
     }
 
     /// A persistent-style collection by name (`TX`, `IP`, ...).
-    pub(crate) fn vars(&self, name: &str) -> Option<&Vars> {
+    pub(crate) fn vars(&self, name: &str) -> Option<&Vars<'r>> {
         Some(match name {
             "TX" => &self.tx,
             "IP" => &self.ip,
@@ -276,7 +277,7 @@ impl Store<'_> {
     }
 
     /// Mutable access to a persistent-style collection.
-    pub(crate) fn vars_mut(&mut self, name: &str) -> Option<&mut Vars> {
+    pub(crate) fn vars_mut(&mut self, name: &str) -> Option<&mut Vars<'r>> {
         Some(match name {
             "TX" => &mut self.tx,
             "IP" => &mut self.ip,
@@ -318,27 +319,29 @@ mod tests {
     #[test]
     fn keys_hashed_at_load_find_what_plain_keys_wrote() {
         let hasher = KeyHasher::default();
+        // The keys outlive the collection that borrows them, as the rule set does.
+        let new = hasher.key("New");
+        let other = KeyHasher::default().key("anomaly_score");
+        let generated: Vec<VarKey> = (0..300).map(|i| hasher.key(&format!("K{i}_{}", "x".repeat(i % 7)))).collect();
         let mut v = Vars::with_hasher(&hasher, 4);
         v.set("Anomaly_Score", b"5".to_vec());
         let key = hasher.key("ANOMALY_score");
         assert_eq!(key.as_str(), "anomaly_score");
         assert_eq!(v.entry_key(&key), Some(("anomaly_score", &b"5"[..])));
-        v.value_mut_key(&hasher.key("New")).extend_from_slice(b"1");
+        v.value_mut_key(&new).extend_from_slice(b"1");
         assert_eq!(v.get("new"), Some(&b"1"[..]));
         assert_eq!(v.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["anomaly_score", "new"]);
         // A key from another hasher (another rule set) is looked up by its text.
-        let other = KeyHasher::default().key("anomaly_score");
         assert_eq!(v.entry_key(&other), Some(("anomaly_score", &b"5"[..])));
         v.value_mut_key(&other).push(b'0');
         assert_eq!(v.get("anomaly_score"), Some(&b"50"[..]));
         assert_eq!(v.entry_key(&hasher.key("missing")), None);
         // Generated keys: both ways agree with the plain lookups.
-        for i in 0..300 {
-            let name = format!("K{i}_{}", "x".repeat(i % 7));
+        for (i, key) in generated.iter().enumerate() {
             if i % 2 == 0 {
-                v.set(&name, i.to_string().into_bytes());
+                v.set(&format!("K{i}_{}", "x".repeat(i % 7)), i.to_string().into_bytes());
             } else {
-                *v.value_mut_key(&hasher.key(&name)) = i.to_string().into_bytes();
+                *v.value_mut_key(key) = i.to_string().into_bytes();
             }
         }
         for i in 0..300 {

@@ -152,7 +152,7 @@ pub(crate) fn for_each<'a, F: FnMut(Value<'a>)>(
 }
 
 /// The `TX`-like collection `name` stands for, if it is one.
-fn vars_of<'a>(store: &'a Store<'_>, name: VariableName) -> Option<&'a Vars> {
+fn vars_of<'a, 'r>(store: &'a Store<'r>, name: VariableName) -> Option<&'a Vars<'r>> {
     use VariableName as V;
     Some(match name {
         V::Tx => &store.tx,
@@ -264,7 +264,7 @@ fn pairs<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(
 fn entries<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(store: &'a Store<'_>, name: VariableName, f: &mut F) {
     use VariableName as V;
     let slots = &store.slots;
-    let mut vars = |v: &'a Vars| {
+    let mut vars = |v: &'a Vars<'_>| {
         for (k, val) in v.iter() {
             f(k.as_bytes(), Cow::Borrowed(val), NO_SLOT);
         }

@@ -4,7 +4,7 @@
 use super::*;
 
 impl<'r> Transaction<'r> {
-    pub(super) fn run_per_match(&mut self, per_match: &PerMatch) {
+    pub(super) fn run_per_match(&mut self, per_match: &'r PerMatch) {
         match &per_match.action {
             Action::SetVar(sv) => {
                 // A key without macros was lower-cased and hashed at load.
@@ -53,7 +53,7 @@ impl<'r> Transaction<'r> {
     }
 
     /// Sets `key` of collection `name` (`TX`, ...) to `value`, reusing the old value's buffer.
-    pub(super) fn write_var(&mut self, name: &str, key: &Key<'_>, value: &[u8]) {
+    pub(super) fn write_var(&mut self, name: &str, key: &Key<'r>, value: &[u8]) {
         if let Some(c) = self.store.vars_mut(name) {
             let slot = key.value_mut(c);
             slot.clear();
@@ -129,7 +129,7 @@ pub(super) enum Key<'k> {
     Text(String),
 }
 
-impl Key<'_> {
+impl<'k> Key<'k> {
     fn as_str(&self) -> &str {
         match self {
             Key::Hashed(k) => k.as_str(),
@@ -138,7 +138,7 @@ impl Key<'_> {
     }
 
     /// Its value in `vars`, inserted empty when missing.
-    fn value_mut<'v>(&self, vars: &'v mut Vars) -> &'v mut Vec<u8> {
+    fn value_mut<'v>(&self, vars: &'v mut Vars<'k>) -> &'v mut Vec<u8> {
         match self {
             Key::Hashed(k) => vars.value_mut_key(k),
             Key::Text(t) => vars.value_mut(t),
