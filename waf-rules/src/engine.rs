@@ -59,6 +59,7 @@ use std::sync::Arc;
 
 pub use self::log::{AuditEntry, MatchedRule};
 use self::rule::Rule;
+use self::store::{KeyHasher, VarKey};
 pub use self::transaction::{Connection, Intervention, Transaction};
 use crate::actions::RuleEngine;
 use crate::seclang::{Item, RuleSetSpec, Settings};
@@ -92,8 +93,19 @@ pub enum CompileError {
 /// One entry of a phase's rule list.
 #[derive(Debug)]
 pub(crate) enum Entry {
-    Rule(Arc<Rule>),
+    /// The phase's rule at this index of [`Phase::rules`].
+    Rule(usize),
     Marker(Arc<str>),
+}
+
+/// The rules and markers of one phase.
+#[derive(Debug, Default)]
+pub(crate) struct Phase {
+    /// Rules and markers in file order.
+    pub(crate) entries: Vec<Entry>,
+    /// The rules, in file order, side by side in memory: the rule loop reads them one after
+    /// the other.
+    pub(crate) rules: Vec<Rule>,
 }
 
 /// Numbers the transformation prefixes of each rule (and of each rule of its chain): rules whose
@@ -115,14 +127,39 @@ fn number_chains(rule: &mut Rule, prefixes: &mut HashMap<(u32, &'static str), u3
     }
 }
 
+/// Numbers the tags of `rule` (and of its chain) in `tags`, so that `ctl:ruleRemoveByTag` and
+/// friends compare numbers at run time.
+fn number_tags(rule: &mut Rule, tags: &mut HashMap<String, u32>) {
+    rule.tag_ids = rule
+        .tag_names
+        .iter()
+        .map(|t| {
+            let next = u32::try_from(tags.len()).unwrap_or(u32::MAX);
+            *tags.entry(t.clone()).or_insert(next)
+        })
+        .collect();
+    rule.tag_mask = rule.tag_ids.iter().fold(0, |mask, &t| mask | rule::tag_bit(t));
+    if let Some(child) = &mut rule.chained {
+        number_tags(child, tags);
+    }
+}
+
 /// A compiled, immutable rule set; share it with `Arc` and start a [`Transaction`] per request.
 #[derive(Debug)]
 pub struct RuleSet {
     /// Rules and markers of phases 1 to 5 (index 0 is phase 1), in file order.
-    pub(crate) phases: [Vec<Entry>; 5],
+    pub(crate) phases: [Phase; 5],
     pub(crate) settings: Settings,
     /// The engine mode before any `ctl:ruleEngine`.
     pub(crate) mode: RuleEngine,
+    /// Transformation chain ids are `1..chain_ids` (see [`number_chains`]).
+    pub(crate) chain_ids: usize,
+    /// The tags of the rules, numbered (see [`number_tags`]).
+    pub(crate) tags: HashMap<String, u32>,
+    /// The hasher of the transactions' collections, which hashed the rules' keys.
+    pub(crate) keys: KeyHasher,
+    /// `TX:0` to `TX:9`, where `capture` puts the groups.
+    pub(crate) groups: Vec<VarKey>,
     rule_count: usize,
 }
 
@@ -138,23 +175,28 @@ impl RuleSet {
         ops: &operators::Registry,
         trs: &transformations::Registry,
     ) -> Result<RuleSet, CompileError> {
-        let mut phases: [Vec<Entry>; 5] = Default::default();
+        let mut phases: [Phase; 5] = Default::default();
         let mut rule_count = 0;
         let mut chains = HashMap::new();
+        let mut tags = HashMap::new();
+        let keys = KeyHasher::default();
         for item in &spec.items {
             match item {
                 Item::Rule(r) => {
-                    let mut rule = Rule::compile(r, ops, trs)?;
+                    let mut rule = Rule::compile(r, ops, trs, &keys)?;
                     number_chains(&mut rule, &mut chains);
+                    number_tags(&mut rule, &mut tags);
                     let i = usize::from(rule.phase.clamp(1, 5) - 1);
-                    phases[i].push(Entry::Rule(Arc::new(rule)));
+                    let phase = &mut phases[i];
+                    phase.entries.push(Entry::Rule(phase.rules.len()));
+                    phase.rules.push(rule);
                     rule_count += 1;
                 }
                 // As in libmodsecurity, a marker exists in every phase.
                 Item::Marker(m) => {
                     let name: Arc<str> = Arc::from(m.name.as_str());
                     for p in &mut phases {
-                        p.push(Entry::Marker(name.clone()));
+                        p.entries.push(Entry::Marker(name.clone()));
                     }
                 }
             }
@@ -162,7 +204,9 @@ impl RuleSet {
         // libmodsecurity v3 leaves the mode "not set" without SecRuleEngine: the rules run (only
         // Off stops them) and disruptive actions wait for On, which is DetectionOnly.
         let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::DetectionOnly);
-        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, rule_count })
+        let chain_ids = chains.len() + 1;
+        let groups = (0..10).map(|i| keys.key(&i.to_string())).collect();
+        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, chain_ids, tags, keys, groups, rule_count })
     }
 
     /// Loads and compiles a configuration file (and what it includes).

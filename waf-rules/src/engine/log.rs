@@ -9,13 +9,12 @@ use crate::engine::rule::Rule;
 use crate::engine::transaction::{Intervention, Transaction};
 
 /// What a chain recorded while it matched (the name of the variable that matched last is the
-/// transaction's `MATCHED_VAR_NAME` once the chain is through).
+/// transaction's `MATCHED_VAR_NAME` once the chain is through; the value it had in the request,
+/// before transformations, is kept by the transaction).
 #[derive(Debug, Default)]
 pub(crate) struct RuleLog<'r> {
     pub(crate) msg: Option<Vec<u8>>,
     pub(crate) data: Option<Vec<u8>>,
-    /// The matched value as the request carried it, before transformations.
-    pub(crate) matched_value: Vec<u8>,
     pub(crate) operator: Option<(&'static str, &'r str)>,
     /// The rule's tags, expanded (borrowed from the rule when they hold no macro).
     pub(crate) tags: Cow<'r, [String]>,
@@ -77,6 +76,7 @@ impl<'r> MatchedRule<'r> {
         phase: u8,
         log: RuleLog<'r>,
         matched_name: &[u8],
+        matched_value: &[u8],
         intervention: Option<&Intervention>,
     ) -> Self {
         let text = |b: &[u8]| log_text(b);
@@ -88,7 +88,7 @@ impl<'r> MatchedRule<'r> {
             severity: rule.severity,
             tags: log.tags,
             matched_var: text(matched_name),
-            matched_value: limit_to(100, &log.matched_value),
+            matched_value: limit_to(100, matched_value),
             log: rule.log,
             audit_log: rule.audit_log,
             disruptive: intervention.is_some(),
@@ -154,9 +154,17 @@ impl<'r> MatchedRule<'r> {
 /// or fake a field of a log line.
 pub(crate) fn log_text(bytes: &[u8]) -> String {
     use std::fmt::Write;
+    // The usual case, text with nothing to escape, is copied whole.
+    let plain = |b: &u8| (0x20..0x7f).contains(b) && *b != b'"' && *b != b'\\';
+    if bytes.iter().all(plain) {
+        // Printable ASCII: valid UTF-8.
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return text.to_owned();
+        }
+    }
     let mut out = String::with_capacity(bytes.len());
     for &b in bytes {
-        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+        if plain(&b) {
             out.push(b as char);
         } else {
             let _ = write!(out, "\\x{b:02x}");
@@ -241,6 +249,48 @@ impl<'r> Transaction<'r> {
             decision,
             blocked_by,
             rules,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_text;
+
+    /// `log_text` byte by byte, without its fast path.
+    fn escaped(bytes: &[u8]) -> String {
+        bytes
+            .iter()
+            .map(|&b| match b {
+                b'"' | b'\\' => format!("\\x{b:02x}"),
+                0x20..0x7f => char::from(b).to_string(),
+                _ => format!("\\x{b:02x}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn log_text_fast_path_agrees_with_escaping_each_byte() {
+        assert_eq!(log_text(b"ARGS:id"), "ARGS:id");
+        assert_eq!(log_text(b"a\"b\\c\n\xff"), "a\\x22b\\x5cc\\x0a\\xff");
+        assert_eq!(log_text(b""), "");
+        // Generated inputs: mostly printable, some quotes, backslashes, controls and high bytes.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for len in 0..400 {
+            let input: Vec<u8> = (0..len % 40)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let b = (seed >> 24) as u8;
+                    if len % 3 == 0 {
+                        b' ' + b % 95
+                    } else {
+                        b
+                    }
+                })
+                .collect();
+            assert_eq!(log_text(&input), escaped(&input), "{input:?}");
         }
     }
 }

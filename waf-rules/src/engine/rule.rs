@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::actions::{Action, Disruptive};
+use crate::engine::store::{KeyHasher, VarKey};
 use crate::engine::values::Target;
 use crate::engine::CompileError;
 use crate::macros::MacroString;
@@ -12,6 +13,13 @@ use crate::operators::{self, LoadContext, Operator};
 use crate::seclang::{RuleKind, RuleSpec};
 use crate::transformations::{self, Lookup, Transformation};
 use crate::variables::{Selector, VariableName};
+
+/// A per-match action, with the key of a `setvar` hashed at load when it holds no macro.
+#[derive(Debug)]
+pub(crate) struct PerMatch {
+    pub(crate) action: Action,
+    pub(crate) key: Option<VarKey>,
+}
 
 /// One compiled rule; chained rules hang off [`Rule::chained`].
 #[derive(Debug)]
@@ -35,7 +43,7 @@ pub(crate) struct Rule {
     pub(crate) multi_match: bool,
     pub(crate) capture: bool,
     /// Actions run for every match of this rule (v3's "independent of the chain result").
-    pub(crate) per_match: Vec<Action>,
+    pub(crate) per_match: Vec<PerMatch>,
     /// Actions run once the whole chain matched (ctl, skip, skipAfter, ...).
     pub(crate) after_match: Vec<Action>,
     pub(crate) msg: Option<MacroString>,
@@ -45,8 +53,13 @@ pub(crate) struct Rule {
     /// The tags as the log shows them, when none holds a macro (the usual case): computed
     /// once here rather than at every match.
     pub(crate) constant_tags: Option<Vec<String>>,
-    /// Tags as written, for `ctl:ruleRemoveByTag` and friends.
+    /// Tags as written.
     pub(crate) tag_names: Vec<String>,
+    /// Their numbers in the rule set, for `ctl:ruleRemoveByTag` and friends.
+    pub(crate) tag_ids: Vec<u32>,
+    /// Bit `id % 64` set for each of them: a tag whose bit is clear is not the rule's, known
+    /// without reading `tag_ids`.
+    pub(crate) tag_mask: u64,
     pub(crate) ver: String,
     pub(crate) rev: String,
     pub(crate) maturity: Option<u8>,
@@ -66,6 +79,7 @@ impl Rule {
         spec: &RuleSpec,
         ops: &operators::Registry,
         trs: &transformations::Registry,
+        keys: &KeyHasher,
     ) -> Result<Rule, CompileError> {
         let at = || spec.location.to_string();
         let base_dir = Path::new(&*spec.location.file).parent().unwrap_or(Path::new("."));
@@ -87,7 +101,11 @@ impl Rule {
             if v.exclude {
                 exclusions.push((v.name, v.selector.clone()));
             } else {
-                targets.push(Target { name: v.name, selector: v.selector.clone(), count: v.count });
+                let key = match &v.selector {
+                    Some(Selector::Key(k)) => Some(keys.key(k)),
+                    _ => None,
+                };
+                targets.push(Target::new(v.name, v.selector.clone(), v.count, key));
             }
         }
         let mut per_match = Vec::new();
@@ -102,7 +120,11 @@ impl Rule {
         let mut tag_names = Vec::new();
         for a in spec.all_actions() {
             match a {
-                Action::SetVar(_) | Action::SetEnv(_) => per_match.push(a.clone()),
+                Action::SetVar(sv) => {
+                    let key = sv.key.constant().map(|k| keys.key(&String::from_utf8_lossy(k)));
+                    per_match.push(PerMatch { action: a.clone(), key });
+                }
+                Action::SetEnv(_) => per_match.push(PerMatch { action: a.clone(), key: None }),
                 Action::Ctl(_)
                 | Action::Skip(_)
                 | Action::SkipAfter(_)
@@ -127,7 +149,7 @@ impl Rule {
             }
         }
         let chained = match &spec.chained {
-            Some(c) => Some(Box::new(Rule::compile(c, ops, trs)?)),
+            Some(c) => Some(Box::new(Rule::compile(c, ops, trs, keys)?)),
             None => None,
         };
         Ok(Rule {
@@ -155,6 +177,8 @@ impl Rule {
                 .map(|t| t.constant().map(crate::engine::log::log_text))
                 .collect::<Option<Vec<String>>>(),
             tag_names,
+            tag_ids: Vec::new(),
+            tag_mask: 0,
             ver,
             rev,
             maturity,
@@ -169,15 +193,20 @@ impl Rule {
         })
     }
 
-    /// Whether the rule (its own tags) carries `tag`.
-    pub(crate) fn has_tag(&self, tag: &str) -> bool {
-        self.tag_names.iter().any(|t| t == tag)
+    /// Whether the rule (its own tags) carries the tag numbered `tag` in the rule set.
+    pub(crate) fn has_tag(&self, tag: u32) -> bool {
+        self.tag_mask & tag_bit(tag) != 0 && self.tag_ids.contains(&tag)
     }
 
     /// Whether `key` of `name` is excluded by this rule's own `!` targets.
     pub(crate) fn excludes(&self, name: VariableName, key: &[u8]) -> bool {
         self.exclusions.iter().any(|(n, sel)| *n == name && selector_matches(sel, key))
     }
+}
+
+/// The bit of tag number `tag` in [`Rule::tag_mask`].
+pub(crate) fn tag_bit(tag: u32) -> u64 {
+    1 << (tag % 64)
 }
 
 /// Whether an exclusion selector covers `key` (no selector: the whole collection).

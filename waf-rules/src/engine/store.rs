@@ -3,15 +3,64 @@
 
 use std::borrow::Cow;
 
+use std::hash::{BuildHasher as _, RandomState};
+
+use indexmap::map::raw_entry_v1::{RawEntryApiV1 as _, RawEntryMut};
 use indexmap::IndexMap;
 
 use crate::body::{Arg, BodyOutcome, ReqBodyStatus};
+use crate::engine::cache::Slots;
+
+/// The hasher of a rule set's collections: SipHash with keys drawn when the rule set is
+/// compiled, so that the keys written in the rules (`TX:anomaly_score`, `setvar:tx.x=1`) are
+/// hashed once, at load, into [`VarKey`]s. `id` tells hashers apart.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyHasher {
+    state: RandomState,
+    id: u64,
+}
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        let state = RandomState::new();
+        let id = state.hash_one("rampart/waf-rules/KeyHasher");
+        KeyHasher { state, id }
+    }
+}
+
+impl KeyHasher {
+    /// `key` lower case with its hash.
+    pub(crate) fn key(&self, key: &str) -> VarKey {
+        let text = lower(key).into_owned();
+        let hash = self.state.hash_one(text.as_str());
+        VarKey { text, hash, hasher: self.id }
+    }
+}
+
+/// A collection key known at load time: lower case, hashed by a [`KeyHasher`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VarKey {
+    text: String,
+    hash: u64,
+    /// The id of the hasher that hashed it.
+    hasher: u64,
+}
+
+impl VarKey {
+    /// The key, lower case.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+}
 
 /// A collection whose keys compare ASCII case-insensitively (stored lower case), kept in
-/// insertion order for iteration. Each key is stored once.
+/// insertion order for iteration. Each key is stored once; keys written in the rules are
+/// borrowed from the rule set.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Vars {
-    map: IndexMap<String, Vec<u8>>,
+pub(crate) struct Vars<'r> {
+    map: IndexMap<Cow<'r, str>, Vec<u8>, RandomState>,
+    /// The id of the [`KeyHasher`] whose state `map` hashes with; 0 for another state.
+    hasher: u64,
 }
 
 /// `key` lower case, borrowed when it already is.
@@ -23,10 +72,10 @@ fn lower(key: &str) -> Cow<'_, str> {
     }
 }
 
-impl Vars {
-    /// An empty collection with room for `n` entries.
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        Vars { map: IndexMap::with_capacity(n) }
+impl<'r> Vars<'r> {
+    /// An empty collection hashing with `hasher`, with room for `n` entries.
+    pub(crate) fn with_hasher(hasher: &KeyHasher, n: usize) -> Self {
+        Vars { map: IndexMap::with_capacity_and_hasher(n, hasher.state.clone()), hasher: hasher.id }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&[u8]> {
@@ -42,9 +91,20 @@ impl Vars {
         let key = lower(key);
         let i = match self.map.get_index_of(&*key) {
             Some(i) => i,
-            None => self.map.insert_full(key.into_owned(), Vec::new()).0,
+            None => self.map.insert_full(Cow::Owned(key.into_owned()), Vec::new()).0,
         };
         &mut self.map[i]
+    }
+
+    /// [`value_mut`](Self::value_mut) of a key hashed at load time.
+    pub(crate) fn value_mut_key(&mut self, key: &'r VarKey) -> &mut Vec<u8> {
+        if key.hasher != self.hasher {
+            return self.value_mut(&key.text);
+        }
+        match self.map.raw_entry_mut_v1().from_hash(key.hash, |k| *k == key.text) {
+            RawEntryMut::Occupied(e) => e.into_mut(),
+            RawEntryMut::Vacant(e) => e.insert_hashed_nocheck(key.hash, Cow::Borrowed(&key.text), Vec::new()).1,
+        }
     }
 
     pub(crate) fn remove(&mut self, key: &str) {
@@ -53,11 +113,20 @@ impl Vars {
 
     /// The entry of `key` as stored (its key lower case), for a target that names one key.
     pub(crate) fn entry(&self, key: &str) -> Option<(&str, &[u8])> {
-        self.map.get_key_value(&*lower(key)).map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.map.get_key_value(&*lower(key)).map(|(k, v)| (k.as_ref(), v.as_slice()))
+    }
+
+    /// [`entry`](Self::entry) of a key hashed at load time.
+    pub(crate) fn entry_key(&self, key: &VarKey) -> Option<(&str, &[u8])> {
+        if key.hasher != self.hasher {
+            return self.entry(&key.text);
+        }
+        let (k, v) = self.map.raw_entry_v1().from_hash(key.hash, |k| *k == key.text)?;
+        Some((k.as_ref(), v.as_slice()))
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.map.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.map.iter().map(|(k, v)| (k.as_ref(), v.as_slice()))
     }
 }
 
@@ -148,14 +217,14 @@ pub(crate) struct Store<'r> {
     pub(crate) outbound_data_error: bool,
 
     // --- collections ---
-    pub(crate) tx: Vars,
-    pub(crate) env: Vars,
+    pub(crate) tx: Vars<'r>,
+    pub(crate) env: Vars<'r>,
     /// `IP`, `GLOBAL`, `SESSION`, `USER`, `RESOURCE`: transaction-local (no persistent storage).
-    pub(crate) ip: Vars,
-    pub(crate) global: Vars,
-    pub(crate) session: Vars,
-    pub(crate) user: Vars,
-    pub(crate) resource: Vars,
+    pub(crate) ip: Vars<'r>,
+    pub(crate) global: Vars<'r>,
+    pub(crate) session: Vars<'r>,
+    pub(crate) user: Vars<'r>,
+    pub(crate) resource: Vars<'r>,
 
     // --- matching state ---
     pub(crate) matched_var: Vec<u8>,
@@ -167,6 +236,8 @@ pub(crate) struct Store<'r> {
     pub(crate) rule: RuleInfo<'r>,
     /// Microseconds since the transaction started, set when read.
     pub(crate) started: Option<std::time::Instant>,
+    /// The slots of the values, numbered when a phase starts (see `engine::cache`).
+    pub(crate) slots: Slots,
 }
 
 /// `RULE.id`, `RULE.msg`, ... of the rule being evaluated; its texts borrowed from the rule set.
@@ -180,7 +251,7 @@ pub(crate) struct RuleInfo<'r> {
     pub(crate) logdata: Vec<u8>,
 }
 
-impl Store<'_> {
+impl<'r> Store<'r> {
     /// The first request header named `name` (ASCII case-insensitive).
     pub(crate) fn request_header(&self, name: &[u8]) -> Option<&[u8]> {
         self.request_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice())
@@ -191,18 +262,8 @@ impl Store<'_> {
         self.body.as_ref().map(|b| &b.status)
     }
 
-    /// Every `ARGS` entry in order: query string, then body.
-    pub(crate) fn args(&self) -> impl Iterator<Item = &Arg> {
-        self.args_get.iter().chain(self.args_post.iter()).chain(self.args_body_only.iter())
-    }
-
-    /// `ARGS_POST`.
-    pub(crate) fn args_post(&self) -> impl Iterator<Item = &Arg> {
-        self.args_post.iter()
-    }
-
     /// A persistent-style collection by name (`TX`, `IP`, ...).
-    pub(crate) fn vars(&self, name: &str) -> Option<&Vars> {
+    pub(crate) fn vars(&self, name: &str) -> Option<&Vars<'r>> {
         Some(match name {
             "TX" => &self.tx,
             "IP" => &self.ip,
@@ -216,7 +277,7 @@ impl Store<'_> {
     }
 
     /// Mutable access to a persistent-style collection.
-    pub(crate) fn vars_mut(&mut self, name: &str) -> Option<&mut Vars> {
+    pub(crate) fn vars_mut(&mut self, name: &str) -> Option<&mut Vars<'r>> {
         Some(match name {
             "TX" => &mut self.tx,
             "IP" => &mut self.ip,
@@ -254,6 +315,42 @@ impl Store<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_hashed_at_load_find_what_plain_keys_wrote() {
+        let hasher = KeyHasher::default();
+        // The keys outlive the collection that borrows them, as the rule set does.
+        let new = hasher.key("New");
+        let other = KeyHasher::default().key("anomaly_score");
+        let generated: Vec<VarKey> = (0..300).map(|i| hasher.key(&format!("K{i}_{}", "x".repeat(i % 7)))).collect();
+        let mut v = Vars::with_hasher(&hasher, 4);
+        v.set("Anomaly_Score", b"5".to_vec());
+        let key = hasher.key("ANOMALY_score");
+        assert_eq!(key.as_str(), "anomaly_score");
+        assert_eq!(v.entry_key(&key), Some(("anomaly_score", &b"5"[..])));
+        v.value_mut_key(&new).extend_from_slice(b"1");
+        assert_eq!(v.get("new"), Some(&b"1"[..]));
+        assert_eq!(v.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["anomaly_score", "new"]);
+        // A key from another hasher (another rule set) is looked up by its text.
+        assert_eq!(v.entry_key(&other), Some(("anomaly_score", &b"5"[..])));
+        v.value_mut_key(&other).push(b'0');
+        assert_eq!(v.get("anomaly_score"), Some(&b"50"[..]));
+        assert_eq!(v.entry_key(&hasher.key("missing")), None);
+        // Generated keys: both ways agree with the plain lookups.
+        for (i, key) in generated.iter().enumerate() {
+            if i % 2 == 0 {
+                v.set(&format!("K{i}_{}", "x".repeat(i % 7)), i.to_string().into_bytes());
+            } else {
+                *v.value_mut_key(key) = i.to_string().into_bytes();
+            }
+        }
+        for i in 0..300 {
+            let name = format!("k{i}_{}", "X".repeat(i % 7));
+            let want = i.to_string().into_bytes();
+            assert_eq!(v.get(&name), Some(&want[..]));
+            assert_eq!(v.entry_key(&hasher.key(&name)).map(|(_, v)| v), Some(&want[..]));
+        }
+    }
 
     #[test]
     fn vars_are_case_insensitive_and_ordered() {

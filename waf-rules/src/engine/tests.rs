@@ -3,6 +3,7 @@
 //!
 //! # Organization
 //! - `phases`: which phase runs what, which variables exist when, phase 5 after an intervention.
+//! - `cache`: the transformation cache against chains applied directly.
 //! - `chains`: chains, per-match actions, msg/logdata, `MATCHED_VAR(S)`, `capture`, `multiMatch`.
 //! - `flow`: `skip`, `skipAfter` and markers, `allow` and its scopes.
 //! - `ctl`: `ctl:ruleEngine`, `ruleRemoveById/ByTag`, `ruleRemoveTargetById/ByTag`.
@@ -14,6 +15,7 @@
 //! - `log`: the error-log line and the JSON audit entry.
 
 mod bodies;
+mod cache;
 mod chains;
 mod ctl;
 mod flow;

@@ -3,10 +3,10 @@
 
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
-use crate::engine::cache::{self, TransformCache};
+use crate::engine::cache::{Cell, Slots, TransformCache, NO_SLOT};
 use crate::engine::log::{log_text, MatchedRule, RuleLog};
-use crate::engine::rule::{selector_matches, Rule};
-use crate::engine::store::{Pairs, Store, Vars};
+use crate::engine::rule::{selector_matches, PerMatch, Rule};
+use crate::engine::store::{Pairs, Store, VarKey, Vars};
 use crate::engine::uri::{split_uri, HostPort as _};
 use crate::engine::values::{self, Excluded, Value};
 use crate::engine::{Entry, RuleSet};
@@ -54,7 +54,8 @@ pub struct Intervention {
 #[derive(Debug)]
 struct RemovedTarget {
     ids: Option<Vec<IdRange>>,
-    tag: Option<String>,
+    /// The tag's number in the rule set.
+    tag: Option<u32>,
     name: VariableName,
     selector: Option<Selector>,
 }
@@ -63,7 +64,7 @@ impl RemovedTarget {
     /// Whether the removal names `starter` (by id or tag).
     fn applies_to(&self, starter: &Rule) -> bool {
         self.ids.as_ref().is_some_and(|ids| ids.iter().any(|r| r.contains(starter.id)))
-            || self.tag.as_ref().is_some_and(|tag| starter.has_tag(tag))
+            || self.tag.is_some_and(|tag| starter.has_tag(tag))
     }
 }
 
@@ -98,7 +99,8 @@ pub struct Transaction<'r> {
     pub(crate) store: Store<'r>,
     mode: RuleEngine,
     removed_ids: Vec<IdRange>,
-    removed_tags: Vec<String>,
+    /// Numbers of the removed tags (a tag no rule carries removes nothing and is not kept).
+    removed_tags: Vec<u32>,
     removed_targets: Vec<RemovedTarget>,
     skip_after: Option<&'r str>,
     skip: u32,
@@ -113,6 +115,9 @@ pub struct Transaction<'r> {
     request_body_access: bool,
     /// msg/logdata of the chain being evaluated, expanded at match time.
     current: RuleLog<'r>,
+    /// The value that matched last in the chain being evaluated, before transformations (a
+    /// buffer reused from rule to rule).
+    matched_value: Vec<u8>,
     phases_run: u8,
     /// A reusable buffer for macro expansions.
     scratch: Vec<u8>,
@@ -133,7 +138,13 @@ impl<'r> Transaction<'r> {
             unique_id: conn.unique_id.clone().into_bytes(),
             highest_severity: u8::MAX,
             // The CRS sets about 80 TX variables on every request: no rehashing on the way.
-            tx: Vars::with_capacity(128),
+            tx: Vars::with_hasher(&rules.keys, 128),
+            env: Vars::with_hasher(&rules.keys, 0),
+            ip: Vars::with_hasher(&rules.keys, 0),
+            global: Vars::with_hasher(&rules.keys, 0),
+            session: Vars::with_hasher(&rules.keys, 0),
+            user: Vars::with_hasher(&rules.keys, 0),
+            resource: Vars::with_hasher(&rules.keys, 0),
             started: Some(std::time::Instant::now()),
             ..Store::default()
         };
@@ -148,16 +159,18 @@ impl<'r> Transaction<'r> {
             skip: 0,
             allow: None,
             intervention: None,
-            matched: Vec::new(),
+            // The CRS's setup and bookkeeping rules match about 65 times on a clean request.
+            matched: Vec::with_capacity(128),
             body_processor: None,
             body_type: None,
             force_body_variable: false,
             // rampart inspects bodies unless `SecRequestBodyAccess Off` says otherwise.
             request_body_access: rules.settings.request_body_access.unwrap_or(true),
             current: RuleLog::default(),
+            matched_value: Vec::new(),
             phases_run: 0,
             scratch: Vec::new(),
-            transformed: RefCell::default(),
+            transformed: RefCell::new(TransformCache::new(rules.chain_ids)),
             found: Found::default(),
         }
     }
@@ -376,10 +389,12 @@ impl<'r> Transaction<'r> {
             return;
         }
         let rules = self.rules;
-        self.transformed.get_mut().clear();
+        self.store.slots = Slots::of(&self.store);
+        self.transformed.get_mut().clear(self.store.slots.total);
         self.skip_after = None;
         self.skip = 0;
-        for entry in &rules.phases[usize::from(phase - 1)] {
+        let Some(list) = rules.phases.get(usize::from(phase - 1)) else { return };
+        for entry in &list.entries {
             // As libmodsecurity's RulesSet::evaluate: looking for a marker comes first, then
             // `skip`, which counts markers too (they are entries of the phase's rule list).
             if let Some(wanted) = self.skip_after {
@@ -392,7 +407,12 @@ impl<'r> Transaction<'r> {
                 self.skip -= 1;
                 continue;
             }
-            let Entry::Rule(rule) = entry else { continue };
+            let Some(rule) = (match entry {
+                Entry::Rule(i) => list.rules.get(*i),
+                Entry::Marker(_) => None,
+            }) else {
+                continue;
+            };
             if self.is_removed(rule) {
                 continue;
             }
@@ -405,7 +425,7 @@ impl<'r> Transaction<'r> {
     }
 
     fn is_removed(&self, rule: &Rule) -> bool {
-        self.removed_ids.iter().any(|r| r.contains(rule.id)) || self.removed_tags.iter().any(|t| rule.has_tag(t))
+        self.removed_ids.iter().any(|r| r.contains(rule.id)) || self.removed_tags.iter().any(|&t| rule.has_tag(t))
     }
 
     // === rules ===
@@ -419,6 +439,7 @@ impl<'r> Transaction<'r> {
         self.store.matched_var.clear();
         self.store.matched_var_name.clear();
         self.current = RuleLog::default();
+        self.matched_value.clear();
         let info = &mut self.store.rule;
         info.id = rule.id;
         info.severity = rule.severity;
@@ -484,7 +505,8 @@ impl<'r> Transaction<'r> {
             _ => {}
         }
         let log = std::mem::take(&mut self.current);
-        self.matched.push(MatchedRule::new(rule, phase, log, &self.store.matched_var_name, intervened.as_ref()));
+        let (name, value) = (&self.store.matched_var_name, &self.matched_value);
+        self.matched.push(MatchedRule::new(rule, phase, log, name, value, intervened.as_ref()));
         let decided = intervened.is_some();
         // The first intervention is the transaction's decision; one in the logging phase after
         // it cannot replace it.
@@ -542,24 +564,49 @@ impl<'r> Transaction<'r> {
     }
 
     /// Transforms one value and runs the operator on it; a match goes to `out`.
+    #[inline]
     fn test_value(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Found) {
+        // The common cases, compiled into the loops over the values: no transformation, or a
+        // value this chain already saw (one lookup).
+        if !rule.multi_match && !rule.capture {
+            let value: &[u8] = &v.value;
+            let cached = self.transformed.borrow();
+            let input = match rule.chain.last() {
+                None => Some(value),
+                Some(_) if v.slot == NO_SLOT => None,
+                Some(&id) => cached.get(v.slot, id).map(|r| r.unwrap_or(value)),
+            };
+            if let Some(input) = input {
+                if self.test(rule, resolver, input, &mut None) {
+                    out.push(v, input, None);
+                }
+                return;
+            }
+        }
+        self.test_value_slow(rule, resolver, v, out);
+    }
+
+    /// [`test_value`](Self::test_value) in full.
+    #[inline(never)]
+    fn test_value_slow(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Found) {
         let mut captures = rule.capture.then(Captures::new);
         let value: &[u8] = &v.value;
-        if !rule.chain.is_empty() && matches!(v.value, Cow::Borrowed(_)) && cache::is_stable(v.name) {
-            if !rule.multi_match {
-                // The common case, a value this chain already saw: one lookup.
-                let cached = self.transformed.borrow();
-                if let Some(result) = rule.chain.last().and_then(|&id| cached.get(value, id)) {
-                    let input = result.unwrap_or(value);
-                    if self.test(rule, resolver, input, &mut captures) {
-                        out.push(v, input, captures);
-                    }
-                    return;
-                }
-            }
-            self.fill_cache(rule, value);
+        let slot = v.slot;
+        let cacheable = !rule.chain.is_empty() && slot != NO_SLOT;
+        if cacheable && !rule.multi_match {
+            // A value this chain already saw: one lookup.
             let cached = self.transformed.borrow();
-            let step = |id: u32| cached.get(value, id).flatten().unwrap_or(value);
+            if let Some(result) = rule.chain.last().and_then(|&id| cached.get(slot, id)) {
+                let input = result.unwrap_or(value);
+                if self.test(rule, resolver, input, &mut captures) {
+                    out.push(v, input, captures);
+                }
+                return;
+            }
+        }
+        if cacheable && self.fill_cache(rule, slot, value) {
+            let cached = self.transformed.borrow();
+            let step = |id: u32| cached.get(slot, id).flatten().unwrap_or(value);
             if rule.multi_match {
                 // The operator sees the value before and after each transformation that changes it.
                 let mut previous = value;
@@ -608,35 +655,38 @@ impl<'r> Transaction<'r> {
     }
 
     /// Computes (and caches) the result of every prefix of `rule`'s transformations on `value`,
-    /// starting after the longest prefix already known.
-    fn fill_cache(&self, rule: &Rule, value: &[u8]) {
-        let cached = self.transformed.borrow();
-        if rule.chain.last().is_some_and(|&id| cached.get(value, id).is_some()) {
-            return;
+    /// starting after the longest prefix already known; false when the cache could not keep
+    /// them all (the value is then transformed without it).
+    fn fill_cache(&self, rule: &Rule, slot: u32, value: &[u8]) -> bool {
+        let mut cache = self.transformed.borrow_mut();
+        if rule.chain.last().is_some_and(|&id| cache.cell(slot, id).is_some()) {
+            return true;
         }
+        // The longest prefix already known, and its result.
         let mut start = 0;
-        let mut current = Cow::Borrowed(value);
+        let mut current = Cell::UNCHANGED;
         for (i, &id) in rule.chain.iter().enumerate().rev() {
-            if let Some(result) = cached.get(value, id) {
-                start = i + 1;
-                if let Some(bytes) = result {
-                    current = Cow::Owned(bytes.to_vec());
-                }
+            if let Some(cell) = cache.cell(slot, id) {
+                (start, current) = (i + 1, cell);
                 break;
             }
         }
-        drop(cached);
-        let mut cache = self.transformed.borrow_mut();
         for (t, &id) in rule.transformations.iter().zip(&rule.chain).skip(start) {
-            if let Cow::Owned(changed) = t.apply(&current) {
-                current = Cow::Owned(changed);
-            }
-            let result = match &current {
+            // A step that changes nothing shares the result before it.
+            let input = cache.result(current).unwrap_or(value);
+            let changed = match t.apply(input) {
                 Cow::Borrowed(_) => None,
-                Cow::Owned(bytes) => Some(bytes.clone().into_boxed_slice()),
+                Cow::Owned(bytes) => Some(bytes),
             };
-            cache.insert(value, id, result);
+            if let Some(bytes) = changed {
+                match cache.add(&bytes) {
+                    Some(cell) => current = cell,
+                    None => return false,
+                }
+            }
+            cache.set(slot, id, current);
         }
+        rule.chain.last().is_some_and(|&id| cache.cell(slot, id).is_some())
     }
 
     fn test(&self, rule: &Rule, resolver: &View<'_>, input: &[u8], captures: &mut Option<Captures>) -> bool {
@@ -654,9 +704,9 @@ impl<'r> Transaction<'r> {
     /// One match: captures, matched variables, per-match actions, msg and logdata.
     fn apply_match(&mut self, rule: &'r Rule, name: &[u8], value: &[u8], raw: &[u8], captures: Option<Captures>) {
         if let Some(c) = &captures {
-            const GROUPS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+            let groups = &self.rules.groups;
             for (i, v) in c.iter().take(10) {
-                let key = GROUPS.get(i).map_or_else(|| Cow::Owned(i.to_string()), |k| Cow::Borrowed(*k));
+                let key = groups.get(i).map_or_else(|| effects::Key::Text(i.to_string()), effects::Key::Hashed);
                 self.write_var("TX", &key, v);
             }
         }
@@ -671,8 +721,8 @@ impl<'r> Transaction<'r> {
         for a in &rule.per_match {
             self.run_per_match(a);
         }
-        self.current.matched_value.clear();
-        self.current.matched_value.extend_from_slice(raw);
+        self.matched_value.clear();
+        self.matched_value.extend_from_slice(raw);
         if self.current.operator.is_none() {
             self.current.operator = Some((rule.operator_name, &rule.operator_argument));
         }
@@ -715,7 +765,7 @@ impl Resolve for View<'_> {
             None if !var.is_collection() => values::scalar(store, var),
             None => None,
             Some(k) => {
-                let target = values::Target { name: var, selector: Some(Selector::Key(k.to_owned())), count: false };
+                let target = values::Target::new(var, Some(Selector::Key(k.to_owned())), false, None);
                 let mut out = Vec::new();
                 values::collect(store, &target, &|_, _| false, &mut out);
                 out.into_iter().next().map(|v| Cow::Owned(v.value.into_owned()))

@@ -7,7 +7,8 @@
 use std::borrow::Cow;
 
 use crate::body::Arg;
-use crate::engine::store::{Store, Vars};
+use crate::engine::cache::{scalar as slot, Slots, NO_SLOT};
+use crate::engine::store::{Store, VarKey, Vars};
 use crate::variables::{KeyMatching, Selector, VariableName};
 
 /// One value of a target, and where it came from (for `MATCHED_VAR_NAME`).
@@ -17,6 +18,9 @@ pub(crate) struct Value<'a> {
     /// The key within the collection (`foo` of `ARGS:foo`); `None` for scalars and counts.
     pub(crate) key: Option<Cow<'a, [u8]>>,
     pub(crate) value: Cow<'a, [u8]>,
+    /// Where the value lives in the store, for the transformation cache; [`NO_SLOT`] when it
+    /// is not cached.
+    pub(crate) slot: u32,
 }
 
 impl Value<'_> {
@@ -34,12 +38,23 @@ impl Value<'_> {
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub(crate) name: VariableName,
+    /// Whether `name` is a scalar (`REQUEST_URI`), not a collection.
+    scalar: bool,
     pub(crate) selector: Option<Selector>,
     pub(crate) count: bool,
+    /// The selector's key hashed at load time, for the `TX`-like collections.
+    pub(crate) key: Option<VarKey>,
 }
 
 /// Whether `key` of collection `name` is excluded for the rule at hand.
 pub(crate) type Excluded<'e> = &'e dyn Fn(VariableName, &[u8]) -> bool;
+
+impl Target {
+    /// A target of `name`; `key` is the selector's key hashed at load (see [`VarKey`]).
+    pub(crate) fn new(name: VariableName, selector: Option<Selector>, count: bool, key: Option<VarKey>) -> Self {
+        Target { name, scalar: name.key_matching() == KeyMatching::Scalar, selector, count, key }
+    }
+}
 
 /// Appends the values of `target` to `out`.
 pub(crate) fn collect<'a>(store: &'a Store<'_>, target: &Target, excluded: Excluded<'_>, out: &mut Vec<Value<'a>>) {
@@ -47,16 +62,17 @@ pub(crate) fn collect<'a>(store: &'a Store<'_>, target: &Target, excluded: Exclu
 }
 
 /// Calls `f` with every value of `target`, in collection order; `excluded` is `None` when the
-/// rule excludes nothing, which spares a call per value.
-pub(crate) fn for_each<'a>(
+/// rule excludes nothing, which spares a call per value. Generic, so that the rule's test of a
+/// value is compiled into the loops over the collections.
+pub(crate) fn for_each<'a, F: FnMut(Value<'a>)>(
     store: &'a Store<'_>,
     target: &Target,
     excluded: Option<Excluded<'_>>,
-    f: &mut dyn FnMut(Value<'a>),
+    f: &mut F,
 ) {
     let name = target.name;
     let is_excluded = |key: &[u8]| excluded.is_some_and(|e| e(name, key));
-    if name.key_matching() == KeyMatching::Scalar {
+    if target.scalar {
         // `!REQUEST_FILENAME`, `ctl:ruleRemoveTargetByTag=...;REQUEST_FILENAME`.
         if is_excluded(b"") {
             return;
@@ -64,9 +80,13 @@ pub(crate) fn for_each<'a>(
         // As libmodsecurity's anchored variables, most scalars exist (empty) even when unset.
         let v = scalar(store, name).or_else(|| anchored(name).then_some(Cow::Borrowed(&b""[..])));
         if target.count {
-            f(Value { name, key: None, value: Store::count(usize::from(v.is_some())) });
+            f(Value { name, key: None, value: Store::count(usize::from(v.is_some())), slot: NO_SLOT });
         } else if let Some(value) = v {
-            f(Value { name, key: None, value });
+            let slot = match value {
+                Cow::Borrowed(_) => scalar_slot(store, name),
+                Cow::Owned(_) => NO_SLOT,
+            };
+            f(Value { name, key: None, value, slot });
         }
         return;
     }
@@ -76,49 +96,63 @@ pub(crate) fn for_each<'a>(
             Some(Selector::Key(k)) => k.as_str(),
             _ => "/*",
         };
-        let found = store.body.as_ref().and_then(|b| b.xml.as_ref()).and_then(|x| x.select(xpath)).unwrap_or_default();
+        let doc = store.body.as_ref().and_then(|b| b.xml.as_ref());
+        let found = doc.and_then(|x| x.select(xpath)).unwrap_or_default();
         if target.count {
-            f(Value { name, key: None, value: Store::count(found.len()) });
+            f(Value { name, key: None, value: Store::count(found.len()), slot: NO_SLOT });
         } else {
-            for v in found {
-                f(Value { name, key: Some(Cow::Owned(xpath.as_bytes().to_vec())), value: Cow::Borrowed(v) });
+            for (i, v) in found.into_iter().enumerate() {
+                // The root text or the i-th attribute, recognized by address.
+                let same = |stored: &[u8]| std::ptr::eq(stored, v);
+                let slot = match doc {
+                    Some(d) if d.root_text.as_deref().is_some_and(same) => store.slots.scalar(slot::XML_ROOT),
+                    Some(d) if d.attributes.get(i).is_some_and(|a| same(&a.value)) => {
+                        store.slots.at(store.slots.xml_attributes, 1, i, 0)
+                    }
+                    _ => NO_SLOT,
+                };
+                f(Value { name, key: Some(Cow::Owned(xpath.as_bytes().to_vec())), value: Cow::Borrowed(v), slot });
             }
         }
         return;
     }
     let mut count = 0usize;
     let counting = target.count;
-    let mut visit = |key: &'a [u8], value: Cow<'a, [u8]>| {
+    let mut visit = |key: &'a [u8], value: Cow<'a, [u8]>, slot: u32| {
         if is_excluded(key) {
             return;
         }
         if counting {
             count += 1;
         } else {
-            f(Value { name, key: Some(Cow::Borrowed(key)), value });
+            f(Value { name, key: Some(Cow::Borrowed(key)), value, slot });
         }
     };
     match (&target.selector, vars_of(store, name)) {
         // `TX:anomaly_score`: one lookup, not a scan of the collection (keys are unique).
         (Some(Selector::Key(k)), Some(vars)) => {
-            if let Some((key, value)) = vars.entry(k) {
-                visit(key.as_bytes(), Cow::Borrowed(value));
+            let entry = match &target.key {
+                Some(key) => vars.entry_key(key),
+                None => vars.entry(k),
+            };
+            if let Some((key, value)) = entry {
+                visit(key.as_bytes(), Cow::Borrowed(value), NO_SLOT);
             }
         }
         (None, _) => entries(store, name, &mut visit),
-        (selector, _) => entries(store, name, &mut |key, value| {
+        (selector, _) => entries(store, name, &mut |key, value, slot| {
             if selected(selector, key) {
-                visit(key, value);
+                visit(key, value, slot);
             }
         }),
     }
     if counting {
-        f(Value { name, key: None, value: Store::count(count) });
+        f(Value { name, key: None, value: Store::count(count), slot: NO_SLOT });
     }
 }
 
 /// The `TX`-like collection `name` stands for, if it is one.
-fn vars_of<'a>(store: &'a Store<'_>, name: VariableName) -> Option<&'a Vars> {
+fn vars_of<'a, 'r>(store: &'a Store<'r>, name: VariableName) -> Option<&'a Vars<'r>> {
     use VariableName as V;
     Some(match name {
         V::Tx => &store.tx,
@@ -204,96 +238,118 @@ fn selected(selector: &Option<Selector>, key: &[u8]) -> bool {
     }
 }
 
-/// Calls `f(key, value)` for every entry of collection `name`.
-fn entries<'a>(store: &'a Store<'_>, name: VariableName, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>)) {
+/// Calls `f(name, value, slot)` for the arguments of `list` (names or values), numbered from
+/// slot `base`.
+fn args<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(slots: &Slots, list: &'a [Arg], base: u32, names: bool, f: &mut F) {
+    for (i, a) in list.iter().enumerate() {
+        let slot = slots.at(base, 2, i, u32::from(names));
+        f(&a.name, Cow::Borrowed(if names { &a.name } else { &a.value }), slot);
+    }
+}
+
+/// [`args`] for headers.
+fn pairs<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(
+    slots: &Slots,
+    list: &'a [(Vec<u8>, Vec<u8>)],
+    base: u32,
+    names: bool,
+    f: &mut F,
+) {
+    for (i, (k, v)) in list.iter().enumerate() {
+        f(k, Cow::Borrowed(if names { k } else { v }), slots.at(base, 2, i, u32::from(names)));
+    }
+}
+
+/// Calls `f(key, value, slot)` for every entry of collection `name`.
+fn entries<'a, F: FnMut(&'a [u8], Cow<'a, [u8]>, u32)>(store: &'a Store<'_>, name: VariableName, f: &mut F) {
     use VariableName as V;
-    let args = |it: &mut dyn Iterator<Item = &'a Arg>, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>), names: bool| {
-        for a in it {
-            f(&a.name, Cow::Borrowed(if names { &a.name } else { &a.value }));
-        }
-    };
-    let pairs = |list: &'a [(Vec<u8>, Vec<u8>)], f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>), names: bool| {
-        for (k, v) in list {
-            f(k, Cow::Borrowed(if names { k } else { v }));
-        }
-    };
-    let vars = |v: &'a Vars, f: &mut dyn FnMut(&'a [u8], Cow<'a, [u8]>)| {
+    let slots = &store.slots;
+    let mut vars = |v: &'a Vars<'_>| {
         for (k, val) in v.iter() {
-            f(k.as_bytes(), Cow::Borrowed(val));
+            f(k.as_bytes(), Cow::Borrowed(val), NO_SLOT);
         }
     };
-    let multipart = store.body.as_ref().and_then(|b| b.multipart.as_ref());
     match name {
-        V::Args => args(&mut store.args(), f, false),
-        V::ArgsNames => args(&mut store.args(), f, true),
-        V::ArgsGet => args(&mut store.args_get.iter(), f, false),
-        V::ArgsGetNames => args(&mut store.args_get.iter(), f, true),
-        V::ArgsPost => args(&mut store.args_post(), f, false),
-        V::ArgsPostNames => args(&mut store.args_post(), f, true),
-        V::RequestHeaders => pairs(&store.request_headers, f, false),
-        V::RequestHeadersNames => pairs(&store.request_headers, f, true),
-        V::RequestCookies => args(&mut store.cookies.iter(), f, false),
-        V::RequestCookiesNames => args(&mut store.cookies.iter(), f, true),
-        V::ResponseHeaders => pairs(&store.response_headers, f, false),
-        V::ResponseHeadersNames => pairs(&store.response_headers, f, true),
-        V::Tx => vars(&store.tx, f),
-        V::Ip => vars(&store.ip, f),
-        V::Global => vars(&store.global, f),
-        V::Session => vars(&store.session, f),
-        V::User => vars(&store.user, f),
-        V::Resource => vars(&store.resource, f),
-        V::Env => vars(&store.env, f),
+        V::Tx => return vars(&store.tx),
+        V::Ip => return vars(&store.ip),
+        V::Global => return vars(&store.global),
+        V::Session => return vars(&store.session),
+        V::User => return vars(&store.user),
+        V::Resource => return vars(&store.resource),
+        V::Env => return vars(&store.env),
+        _ => {}
+    }
+    // Read only by the arms that need them.
+    let multipart = || store.body.as_ref().and_then(|b| b.multipart.as_ref());
+    let files = || multipart().map(|m| m.files.as_slice()).unwrap_or_default();
+    match name {
+        V::Args | V::ArgsNames => {
+            let names = name == V::ArgsNames;
+            args(slots, &store.args_get, slots.args_get, names, f);
+            args(slots, &store.args_post, slots.args_post, names, f);
+            args(slots, &store.args_body_only, slots.args_body_only, names, f);
+        }
+        V::ArgsGet => args(slots, &store.args_get, slots.args_get, false, f),
+        V::ArgsGetNames => args(slots, &store.args_get, slots.args_get, true, f),
+        V::ArgsPost => args(slots, &store.args_post, slots.args_post, false, f),
+        V::ArgsPostNames => args(slots, &store.args_post, slots.args_post, true, f),
+        V::RequestHeaders => pairs(slots, &store.request_headers, slots.request_headers, false, f),
+        V::RequestHeadersNames => pairs(slots, &store.request_headers, slots.request_headers, true, f),
+        V::RequestCookies => args(slots, &store.cookies, slots.cookies, false, f),
+        V::RequestCookiesNames => args(slots, &store.cookies, slots.cookies, true, f),
+        V::ResponseHeaders => pairs(slots, &store.response_headers, slots.response_headers, false, f),
+        V::ResponseHeadersNames => pairs(slots, &store.response_headers, slots.response_headers, true, f),
         V::MatchedVars | V::MatchedVarsNames => {
             for (k, v) in store.matched_vars.iter() {
-                f(k, Cow::Borrowed(if name == V::MatchedVarsNames { k } else { v }));
+                f(k, Cow::Borrowed(if name == V::MatchedVarsNames { k } else { v }), NO_SLOT);
             }
         }
         V::Files => {
-            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
-                f(&p.name, Cow::Borrowed(&p.filename));
+            for (i, p) in files().iter().enumerate() {
+                f(&p.name, Cow::Borrowed(&p.filename), slots.at(slots.files, 2, i, 0));
             }
         }
         V::FilesNames => {
-            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
-                f(&p.name, Cow::Borrowed(&p.name));
+            for (i, p) in files().iter().enumerate() {
+                f(&p.name, Cow::Borrowed(&p.name), slots.at(slots.files, 2, i, 1));
             }
         }
         V::FilesSizes => {
-            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
-                f(&p.name, Store::number(p.size));
+            for p in files() {
+                f(&p.name, Store::number(p.size), NO_SLOT);
             }
         }
         V::FilesTmpContent => {
-            for p in multipart.map(|m| m.files.as_slice()).unwrap_or_default() {
+            for p in files() {
                 if let Some(c) = &p.content {
-                    f(&p.name, Cow::Borrowed(c));
+                    f(&p.name, Cow::Borrowed(c), NO_SLOT);
                 }
             }
         }
         V::MultipartFilename => {
-            for n in multipart.map(|m| m.filenames.as_slice()).unwrap_or_default() {
-                f(n, Cow::Borrowed(n));
+            for (i, n) in multipart().map(|m| m.filenames.as_slice()).unwrap_or_default().iter().enumerate() {
+                f(n, Cow::Borrowed(n), slots.at(slots.multipart_filenames, 1, i, 0));
             }
         }
         V::MultipartName => {
-            for n in multipart.map(|m| m.names.as_slice()).unwrap_or_default() {
-                f(n, Cow::Borrowed(n));
+            for (i, n) in multipart().map(|m| m.names.as_slice()).unwrap_or_default().iter().enumerate() {
+                f(n, Cow::Borrowed(n), slots.at(slots.multipart_names, 1, i, 0));
             }
         }
         V::MultipartPartHeaders => {
-            for h in multipart.map(|m| m.part_headers.as_slice()).unwrap_or_default() {
-                f(&h.part, Cow::Borrowed(&h.line));
+            for (i, h) in multipart().map(|m| m.part_headers.as_slice()).unwrap_or_default().iter().enumerate() {
+                f(&h.part, Cow::Borrowed(&h.line), slots.at(slots.multipart_part_headers, 1, i, 0));
             }
         }
         V::Rule => {
             let r = &store.rule;
-            f(b"id", Store::number(r.id));
-            f(b"msg", Cow::Borrowed(&r.msg));
-            f(b"logdata", Cow::Borrowed(&r.logdata));
-            f(b"rev", Cow::Borrowed(r.rev.as_bytes()));
-            f(b"ver", Cow::Borrowed(r.ver.as_bytes()));
+            f(b"id", Store::number(r.id), NO_SLOT);
+            f(b"msg", Cow::Borrowed(&r.msg), NO_SLOT);
+            f(b"logdata", Cow::Borrowed(&r.logdata), NO_SLOT);
+            f(b"rev", Cow::Borrowed(r.rev.as_bytes()), NO_SLOT);
+            f(b"ver", Cow::Borrowed(r.ver.as_bytes()), NO_SLOT);
             if let Some(s) = r.severity {
-                f(b"severity", Store::number(s));
+                f(b"severity", Store::number(s), NO_SLOT);
             }
         }
         // GEO (no database), FILES_TMPNAMES (files are never written to disk): always empty.
@@ -301,12 +357,32 @@ fn entries<'a>(store: &'a Store<'_>, name: VariableName, f: &mut dyn FnMut(&'a [
     }
 }
 
+/// The slot of a scalar that stays put during a phase (request and response data); [`NO_SLOT`]
+/// for the others.
+fn scalar_slot(store: &Store<'_>, name: VariableName) -> u32 {
+    use VariableName as V;
+    let s = match name {
+        V::RequestFilename => slot::REQUEST_FILENAME,
+        V::RequestBasename => slot::REQUEST_BASENAME,
+        V::RequestUri => slot::REQUEST_URI,
+        V::RequestUriRaw => slot::REQUEST_URI_RAW,
+        V::RequestLine => slot::REQUEST_LINE,
+        V::RequestMethod => slot::REQUEST_METHOD,
+        V::RequestProtocol => slot::REQUEST_PROTOCOL,
+        V::QueryString => slot::QUERY_STRING,
+        V::RequestBody => slot::REQUEST_BODY,
+        V::ResponseBody => slot::RESPONSE_BODY,
+        _ => return NO_SLOT,
+    };
+    store.slots.scalar(s)
+}
+
 /// The value of scalar variable `name`, when it is set.
 pub(crate) fn scalar<'a>(store: &'a Store<'_>, name: VariableName) -> Option<Cow<'a, [u8]>> {
     use VariableName as V;
     let flag = |on: bool| Some(Cow::Borrowed(if on { &b"1"[..] } else { &b"0"[..] }));
-    let multipart = store.body.as_ref().and_then(|b| b.multipart.as_ref());
-    let mp = |get: fn(&crate::body::multipart::MultipartFlags) -> bool| multipart.and_then(|m| flag(get(&m.flags)));
+    let multipart = || store.body.as_ref().and_then(|b| b.multipart.as_ref());
+    let mp = |get: fn(&crate::body::multipart::MultipartFlags) -> bool| multipart().and_then(|m| flag(get(&m.flags)));
     match name {
         V::RequestMethod => borrowed(&store.method),
         V::RequestProtocol => borrowed(&store.protocol),
@@ -325,7 +401,7 @@ pub(crate) fn scalar<'a>(store: &'a Store<'_>, name: VariableName) -> Option<Cow
         V::RequestBody => store.request_body.as_deref().map(Cow::Borrowed),
         V::RequestBodyLength => store.request_body_length.map(Store::number),
         V::ArgsCombinedSize => Some(Store::number(store.args_combined_size)),
-        V::FilesCombinedSize => multipart.and_then(|m| m.combined_size()).map(Store::number),
+        V::FilesCombinedSize => multipart().and_then(|m| m.combined_size()).map(Store::number),
         V::ReqbodyError | V::ReqbodyProcessorError => {
             store.reqbody_status().and_then(|s| s.flag()).map(|f| Cow::Borrowed(f.as_bytes()))
         }
@@ -349,7 +425,7 @@ pub(crate) fn scalar<'a>(store: &'a Store<'_>, name: VariableName) -> Option<Cow
         V::MultipartInvalidPart => mp(|f| f.invalid_part),
         V::MultipartInvalidHeaderFolding => mp(|f| f.invalid_header_folding),
         V::MultipartFileLimitExceeded => mp(|f| f.file_limit_exceeded),
-        V::MultipartUnmatchedBoundary => multipart.map(|m| Store::number(m.flags.unmatched_boundary)),
+        V::MultipartUnmatchedBoundary => multipart().map(|m| Store::number(m.flags.unmatched_boundary)),
         V::ResponseStatus | V::Status => store.status.map(Store::number),
         V::ResponseProtocol => {
             (!store.response_protocol.is_empty()).then(|| Cow::Borrowed(&store.response_protocol[..]))

@@ -8,9 +8,11 @@ use std::borrow::Cow;
 
 /// See the [module documentation](self).
 pub fn remove_nulls(input: &[u8]) -> Cow<'_, [u8]> {
-    if input.contains(&0) {
-        Cow::Owned(input.iter().copied().filter(|&b| b != 0).collect())
-    } else {
-        Cow::Borrowed(input)
-    }
+    let Some(first) = memchr::memchr(0, input) else {
+        return Cow::Borrowed(input);
+    };
+    let mut out = Vec::with_capacity(input.len() - 1);
+    out.extend_from_slice(&input[..first]);
+    out.extend(input[first..].iter().copied().filter(|&b| b != 0));
+    Cow::Owned(out)
 }

@@ -16,9 +16,11 @@ fn removed(byte: u8) -> bool {
 
 /// See the [module documentation](self).
 pub fn remove_whitespace(input: &[u8]) -> Cow<'_, [u8]> {
-    if input.iter().any(|&b| removed(b)) {
-        Cow::Owned(input.iter().copied().filter(|&b| !removed(b)).collect())
-    } else {
-        Cow::Borrowed(input)
-    }
+    let Some(first) = input.iter().position(|&b| removed(b)) else {
+        return Cow::Borrowed(input);
+    };
+    let mut out = Vec::with_capacity(input.len() - 1);
+    out.extend_from_slice(&input[..first]);
+    out.extend(input[first..].iter().copied().filter(|&b| !removed(b)));
+    Cow::Owned(out)
 }

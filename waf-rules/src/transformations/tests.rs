@@ -200,3 +200,24 @@ fn no_transformation_panics_on_arbitrary_bytes() {
         }
     }
 }
+
+#[test]
+fn removals_agree_with_a_plain_filter() {
+    let mut seed: u32 = 0x9e37_79b9;
+    let alphabet = b"ab \t\n\x0b\x0c\r\x00\xa0\xc2\xc3Z";
+    for _ in 0..3000 {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        let len = (seed >> 16) as usize % 40;
+        let input: Vec<u8> = (0..len)
+            .map(|k| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345 + k as u32);
+                alphabet[(seed >> 16) as usize % alphabet.len()]
+            })
+            .collect();
+        let whitespace: Vec<u8> =
+            input.iter().copied().filter(|&b| !(b" \t\n\x0b\x0c\r".contains(&b) || b == 0xa0 || b == 0xc2)).collect();
+        assert_eq!(remove_whitespace::remove_whitespace(&input).as_ref(), whitespace, "{input:?}");
+        let nulls: Vec<u8> = input.iter().copied().filter(|&b| b != 0).collect();
+        assert_eq!(remove_nulls::remove_nulls(&input).as_ref(), nulls, "{input:?}");
+    }
+}

@@ -138,3 +138,23 @@ SecAction "id:2,phase:1,pass"
     let (tx, _) = headers(&rules, &Request::get("/"));
     assert_eq!(ids(&tx), [1]);
 }
+
+#[test]
+fn rule_remove_by_tag_among_many_tags() {
+    // 200 rules with a tag each (tag numbers past 64 share bits of the rules' tag masks), then
+    // a rule that removes one tag: exactly the rules carrying it go, whatever their number.
+    let mut conf = String::new();
+    for i in 1..=200 {
+        conf.push_str(&format!("SecAction \"id:{},phase:2,pass,tag:'t{i}',tag:'all'\"\n", 1000 + i));
+    }
+    for removed in [1, 5, 64, 65, 69, 128, 133, 200] {
+        let rules = on(&format!("SecAction \"id:1,phase:1,pass,ctl:ruleRemoveByTag=t{removed}\"\n{conf}"));
+        let (tx, _) = request(&rules, &Request::get("/"));
+        let want: Vec<u64> = std::iter::once(1).chain((1..=200).filter(|&i| i != removed).map(|i| 1000 + i)).collect();
+        assert_eq!(ids(&tx), want, "t{removed}");
+    }
+    let rules = on(&format!("SecAction \"id:1,phase:1,pass,ctl:ruleRemoveByTag=t999\"\n{conf}"));
+    assert_eq!(ids(&request(&rules, &Request::get("/")).0).len(), 201, "a tag no rule carries removes nothing");
+    let rules = on(&format!("SecAction \"id:1,phase:1,pass,ctl:ruleRemoveByTag=all\"\n{conf}"));
+    assert_eq!(ids(&request(&rules, &Request::get("/")).0), [1]);
+}

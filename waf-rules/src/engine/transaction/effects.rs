@@ -4,11 +4,14 @@
 use super::*;
 
 impl<'r> Transaction<'r> {
-    pub(super) fn run_per_match(&mut self, action: &Action) {
-        match action {
+    pub(super) fn run_per_match(&mut self, per_match: &'r PerMatch) {
+        match &per_match.action {
             Action::SetVar(sv) => {
-                let key = self.expand(&sv.key);
-                let key = String::from_utf8_lossy(&key);
+                // A key without macros was lower-cased and hashed at load.
+                let key = match &per_match.key {
+                    Some(k) => Key::Hashed(k),
+                    None => Key::Text(String::from_utf8_lossy(&self.expand(&sv.key)).into_owned()),
+                };
                 let name = sv.collection.as_str();
                 // The new value is written over the old one: no allocation once the key exists.
                 let mut scratch = std::mem::take(&mut self.scratch);
@@ -16,7 +19,7 @@ impl<'r> Transaction<'r> {
                 match &sv.op {
                     SetVarOp::Delete => {
                         if let Some(c) = self.store.vars_mut(name) {
-                            c.remove(&key);
+                            c.remove(key.as_str());
                         }
                     }
                     SetVarOp::SetToOne => self.write_var(name, &key, b"1"),
@@ -27,15 +30,16 @@ impl<'r> Transaction<'r> {
                     SetVarOp::Add(v) | SetVarOp::Sub(v) => {
                         v.expand_into(&View { store: &self.store }, &mut scratch);
                         let delta = leading_int(&scratch);
-                        let current = self.store.vars(name).and_then(|c| c.get(&key)).map_or(0, leading_int);
-                        let n = if matches!(sv.op, SetVarOp::Add(_)) {
-                            current.saturating_add(delta)
-                        } else {
-                            current.saturating_sub(delta)
-                        };
-                        scratch.clear();
-                        let _ = write!(scratch, "{n}");
-                        self.write_var(name, &key, &scratch);
+                        if let Some(slot) = self.store.vars_mut(name).map(|c| key.value_mut(c)) {
+                            let current = leading_int(slot);
+                            let n = if matches!(sv.op, SetVarOp::Add(_)) {
+                                current.saturating_add(delta)
+                            } else {
+                                current.saturating_sub(delta)
+                            };
+                            slot.clear();
+                            let _ = write!(slot, "{n}");
+                        }
                     }
                 }
                 self.scratch = scratch;
@@ -49,9 +53,9 @@ impl<'r> Transaction<'r> {
     }
 
     /// Sets `key` of collection `name` (`TX`, ...) to `value`, reusing the old value's buffer.
-    pub(super) fn write_var(&mut self, name: &str, key: &str, value: &[u8]) {
+    pub(super) fn write_var(&mut self, name: &str, key: &Key<'r>, value: &[u8]) {
         if let Some(c) = self.store.vars_mut(name) {
-            let slot = c.value_mut(key);
+            let slot = key.value_mut(c);
             slot.clear();
             slot.extend_from_slice(value);
         }
@@ -73,7 +77,12 @@ impl<'r> Transaction<'r> {
         match ctl {
             Ctl::RuleEngine(m) => self.mode = *m,
             Ctl::RuleRemoveById(ids) => self.removed_ids.extend_from_slice(ids),
-            Ctl::RuleRemoveByTag(tag) => self.removed_tags.push(tag.clone()),
+            Ctl::RuleRemoveByTag(tag) => {
+                // A tag that no rule carries removes nothing.
+                if let Some(&t) = self.rules.tags.get(tag) {
+                    self.removed_tags.push(t);
+                }
+            }
             Ctl::RuleRemoveTargetById { ids, targets } => {
                 for t in targets {
                     self.removed_targets.push(RemovedTarget {
@@ -85,10 +94,11 @@ impl<'r> Transaction<'r> {
                 }
             }
             Ctl::RuleRemoveTargetByTag { tag, targets } => {
+                let Some(&tag) = self.rules.tags.get(tag) else { return };
                 for t in targets {
                     self.removed_targets.push(RemovedTarget {
                         ids: None,
-                        tag: Some(tag.clone()),
+                        tag: Some(tag),
                         name: t.name,
                         selector: t.selector.clone(),
                     });
@@ -109,6 +119,29 @@ impl<'r> Transaction<'r> {
             Ctl::RequestBodyAccess(on) => self.request_body_access = *on,
             // Audit settings and limits are the proxy's: nothing to change per transaction here.
             _ => {}
+        }
+    }
+}
+
+/// The key a `setvar` writes: hashed at load, or expanded now.
+pub(super) enum Key<'k> {
+    Hashed(&'k VarKey),
+    Text(String),
+}
+
+impl<'k> Key<'k> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Hashed(k) => k.as_str(),
+            Key::Text(t) => t,
+        }
+    }
+
+    /// Its value in `vars`, inserted empty when missing.
+    fn value_mut<'v>(&self, vars: &'v mut Vars<'k>) -> &'v mut Vec<u8> {
+        match self {
+            Key::Hashed(k) => vars.value_mut_key(k),
+            Key::Text(t) => vars.value_mut(t),
         }
     }
 }
