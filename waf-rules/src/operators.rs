@@ -46,6 +46,8 @@ pub mod validate_utf8_encoding;
 pub mod within;
 
 #[cfg(test)]
+mod corpus;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
