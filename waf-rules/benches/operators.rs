@@ -7,7 +7,8 @@
 //! `cargo bench -p waf-rules --bench operators`. For instruction counts, which a loaded machine
 //! does not distort, `WAFOPS_COUNT=<what> WAFOPS_ITERS=<n>` runs `<what>` n times without
 //! criterion: `engine-get`, `engine-post` (whole transactions with the builtin registry),
-//! `ops-get`, `ops-post` (the recorded operator calls), e.g.
+//! `ops-get`, `ops-post` (the recorded operator calls), `top-get`, `top-post` (prints the operators
+//! that take the most time), e.g.
 //! `WAFOPS_COUNT=engine-get WAFOPS_ITERS=2000 perf stat -e instructions target/release/deps/operators-*`.
 
 use std::borrow::Cow;
@@ -38,6 +39,7 @@ struct Call {
 /// A compiled operator and its name.
 struct Compiled {
     name: &'static str,
+    argument: String,
     op: Arc<dyn Operator>,
 }
 
@@ -97,7 +99,7 @@ impl Operator for Recording {
 fn record(name: &'static str, argument: &str, cx: &LoadContext<'_>) -> Result<Box<dyn Operator>, OperatorError> {
     let inner: Arc<dyn Operator> = Arc::from(Registry::with_builtin().compile(name, argument, cx)?);
     let index = COMPILED.with_borrow_mut(|compiled| {
-        compiled.push(Compiled { name, op: inner.clone() });
+        compiled.push(Compiled { name, argument: argument.to_owned(), op: inner.clone() });
         compiled.len() - 1
     });
     Ok(Box::new(Recording { index, inner }))
@@ -238,6 +240,7 @@ fn replay(ops: &[Arc<dyn Operator>], calls: &[&Call], captures: &mut Captures) -
 /// The recorded traces and the operators they call.
 struct Recorded {
     names: Vec<&'static str>,
+    arguments: Vec<String>,
     ops: Vec<Arc<dyn Operator>>,
     get: Vec<Call>,
     post: Vec<Call>,
@@ -250,7 +253,8 @@ fn recorded() -> Recorded {
     let get = trace(&rules, &clean_get());
     let post = trace(&rules, &clean_post());
     let (names, ops) = COMPILED.with_borrow(|c| c.iter().map(|c| (c.name, c.op.clone())).unzip());
-    let recorded = Recorded { names, ops, get, post };
+    let arguments = COMPILED.with_borrow(|c| c.iter().map(|c| c.argument.clone()).collect());
+    let recorded = Recorded { names, arguments, ops, get, post };
     for calls in [&recorded.get, &recorded.post] {
         let all: Vec<&Call> = calls.iter().collect();
         let expected = all.iter().filter(|c| c.matched).count();
@@ -304,9 +308,37 @@ fn count(what: &str, iterations: usize) {
                 total += replay(&recorded.ops, black_box(&calls), &mut captures);
             }
         }
-        other => panic!("WAFOPS_COUNT={other}: expected engine-get, engine-post, ops-get or ops-post"),
+        "top-get" | "top-post" => {
+            let recorded = recorded();
+            top(&recorded, if what == "top-get" { &recorded.get } else { &recorded.post }, iterations);
+        }
+        other => panic!("WAFOPS_COUNT={other}: expected engine-get, engine-post, ops-get, ops-post, top-get or top-post"),
     }
     println!("{what}: {iterations} iterations ({total})");
+}
+
+/// Prints the 25 compiled operators that take the most time over `trace`.
+fn top(recorded: &Recorded, trace: &[Call], iterations: usize) {
+    let mut by_op: BTreeMap<usize, Vec<&Call>> = BTreeMap::new();
+    for call in trace {
+        by_op.entry(call.op).or_default().push(call);
+    }
+    let mut captures = Captures::new();
+    let mut times: Vec<(std::time::Duration, usize, usize)> = by_op
+        .iter()
+        .map(|(&op, calls)| {
+            let start = std::time::Instant::now();
+            for _ in 0..iterations {
+                replay(&recorded.ops, black_box(calls), &mut captures);
+            }
+            (start.elapsed() / u32::try_from(iterations.max(1)).unwrap_or(u32::MAX), op, calls.len())
+        })
+        .collect();
+    times.sort_unstable_by(|a, b| b.cmp(a));
+    for (time, op, calls) in times.iter().take(25) {
+        let argument: String = recorded.arguments[*op].chars().take(90).collect();
+        println!("{time:>10.2?} {calls:>4} calls @{} {argument}", recorded.names[*op]);
+    }
 }
 
 criterion_group!(benches, operators);
