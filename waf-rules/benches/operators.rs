@@ -317,7 +317,8 @@ fn count(what: &str, iterations: usize) {
     println!("{what}: {iterations} iterations ({total})");
 }
 
-/// Prints the 25 compiled operators that take the most time over `trace`.
+/// Prints the compiled operators that take the most time over `trace` (`WAFOPS_TOP` of them,
+/// 25 by default).
 fn top(recorded: &Recorded, trace: &[Call], iterations: usize) {
     let mut by_op: BTreeMap<usize, Vec<&Call>> = BTreeMap::new();
     for call in trace {
@@ -335,7 +336,8 @@ fn top(recorded: &Recorded, trace: &[Call], iterations: usize) {
         })
         .collect();
     times.sort_unstable_by(|a, b| b.cmp(a));
-    for (time, op, calls) in times.iter().take(25) {
+    let shown = std::env::var("WAFOPS_TOP").ok().and_then(|n| n.parse().ok()).unwrap_or(25);
+    for (time, op, calls) in times.iter().take(shown) {
         let argument: String = recorded.arguments[*op].chars().take(90).collect();
         println!("{time:>10.2?} {calls:>4} calls @{} {argument}", recorded.names[*op]);
     }
