@@ -25,14 +25,17 @@ use waf_rules::operators::{Captures, Factory, LoadContext, OpContext, Operator, 
 
 // === recording ===
 
+/// Macro values an operator read: `(name, key, value)`.
+type Resolved = Vec<(String, Option<String>, Option<Vec<u8>>)>;
+
 /// One operator call made by the engine.
 struct Call {
     /// Index in [`Recorder`]'s list of compiled operators.
     op: usize,
     input: Vec<u8>,
     capture: bool,
-    /// The macro values the operator read: `(name, key) -> value`.
-    resolved: Vec<(String, Option<String>, Option<Vec<u8>>)>,
+    /// The macro values the operator read.
+    resolved: Resolved,
     matched: bool,
 }
 
@@ -58,7 +61,7 @@ struct Recording {
 /// Wraps a resolver to remember what it answered.
 struct Remember<'a> {
     inner: &'a dyn Resolve,
-    seen: RefCell<Vec<(String, Option<String>, Option<Vec<u8>>)>>,
+    seen: RefCell<Resolved>,
 }
 
 impl Resolve for Remember<'_> {
@@ -70,11 +73,14 @@ impl Resolve for Remember<'_> {
 }
 
 /// Answers with recorded macro values.
-struct Replay<'a>(&'a [(String, Option<String>, Option<Vec<u8>>)]);
+struct Replay<'a>(&'a Resolved);
 
 impl Resolve for Replay<'_> {
     fn resolve(&self, name: &str, key: Option<&str>) -> Option<Cow<'_, [u8]>> {
-        self.0.iter().find(|(n, k, _)| n == name && k.as_deref() == key).and_then(|(_, _, v)| v.as_deref().map(Cow::Borrowed))
+        self.0
+            .iter()
+            .find(|(n, k, _)| n == name && k.as_deref() == key)
+            .and_then(|(_, _, v)| v.as_deref().map(Cow::Borrowed))
     }
 }
 
@@ -312,7 +318,9 @@ fn count(what: &str, iterations: usize) {
             let recorded = recorded();
             top(&recorded, if what == "top-get" { &recorded.get } else { &recorded.post }, iterations);
         }
-        other => panic!("WAFOPS_COUNT={other}: expected engine-get, engine-post, ops-get, ops-post, top-get or top-post"),
+        other => {
+            panic!("WAFOPS_COUNT={other}: expected engine-get, engine-post, ops-get, ops-post, top-get or top-post")
+        }
     }
     println!("{what}: {iterations} iterations ({total})");
 }

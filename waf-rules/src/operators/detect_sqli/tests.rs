@@ -12,12 +12,36 @@ use crate::operators::corpus::{crs_strings, Rng};
 /// Number forms that `parse_number` treats specially, and words the tokenizer dispatches to
 /// other parsers (`b'..'`, `n'..'`, `q'..'`, `u&'..'`, `x'..'`, `e'..'`).
 const NUMBERS: &[&str] = &[
-    "0", "1", "7", "1234", "0x", "0X1f", "0xg", "0x1fz", "0b", "0B101", "0b2", "0b1z", "1e", "1E5", "1e5f", "12f", "1fu",
-    "1Fu", "1d", "1D", "3f9a", "00", "09", "1e5d", "1ex", "2ef", "5u", "0e", "0d",
+    "0", "1", "7", "1234", "0x", "0X1f", "0xg", "0x1fz", "0b", "0B101", "0b2", "0b1z", "1e", "1E5", "1e5f", "12f",
+    "1fu", "1Fu", "1d", "1D", "3f9a", "00", "09", "1e5d", "1ex", "2ef", "5u", "0e", "0d",
 ];
 const WORDS: &[&str] = &[
-    "lorem", "ipsum", "id", "home", "a", "b", "e", "n", "q", "u", "x", "_", "N", "Q", "U", "X", "E", "B", "sp_password",
-    "john", "smith", "field1", "do", "abcdefghijklmnopqrstuvwxyz0123456789", "select_", "union1",
+    "lorem",
+    "ipsum",
+    "id",
+    "home",
+    "a",
+    "b",
+    "e",
+    "n",
+    "q",
+    "u",
+    "x",
+    "_",
+    "N",
+    "Q",
+    "U",
+    "X",
+    "E",
+    "B",
+    "sp_password",
+    "john",
+    "smith",
+    "field1",
+    "do",
+    "abcdefghijklmnopqrstuvwxyz0123456789",
+    "select_",
+    "union1",
 ];
 
 /// A random mix of SQL keywords (whole, multi-word ones also cut into words), number forms and
@@ -33,10 +57,10 @@ fn generated(count: usize, seed: u64) -> Vec<Vec<u8>> {
     for _ in 0..count {
         let mut input = Vec::new();
         for _ in 0..=rng.below(9) {
-            let item: &str = match rng.below(4) {
-                0 | 1 => *rng.pick(&keywords),
-                2 => *rng.pick(NUMBERS),
-                _ => *rng.pick(WORDS),
+            let item = match rng.below(4) {
+                0 | 1 => rng.pick(&keywords),
+                2 => rng.pick(NUMBERS),
+                _ => rng.pick(WORDS),
             };
             let mut item = item.as_bytes().to_vec();
             match rng.below(3) {
@@ -126,7 +150,8 @@ fn detect_answers_as_detect_sqli() {
     let mut injections = 0;
     for input in &inputs {
         let reference = detect_sqli(input);
-        let fingerprint = reference.fingerprint.as_ref().map(|f| f.as_str().to_owned()).filter(|_| reference.is_injection());
+        let fingerprint =
+            reference.fingerprint.as_ref().map(|f| f.as_str().to_owned()).filter(|_| reference.is_injection());
         let ours = detect(input).map(|f| f.as_str().to_owned());
         assert_eq!(ours, fingerprint, "{}", show(input));
         injections += usize::from(ours.is_some());
