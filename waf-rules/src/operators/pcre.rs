@@ -25,7 +25,6 @@
 //! branch-reset groups, Unicode properties, the `x` flag and `(*VERB)`s. The Core Rule Set v4
 //! needs none of them (its regexes are also run by RE2-based engines).
 
-pub mod literals;
 pub mod prefilter;
 #[cfg(test)]
 mod tests;

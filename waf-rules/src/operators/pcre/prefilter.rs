@@ -23,8 +23,6 @@
 //! by the `regex-syntax` the `regex` crate uses.
 
 use memchr::{memchr, memchr2, memchr3};
-
-use super::literals::Literals;
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 #[cfg(test)]
@@ -171,16 +169,15 @@ impl Check {
     }
 }
 
-/// The prefilter of one pattern: required bytes, and required strings ([`Literals`]).
+/// The prefilter of one pattern.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     checks: Vec<Check>,
-    literals: Option<Literals>,
 }
 
 impl Prefilter {
     /// The prefilter of `pattern`, a translated pattern ([`super::Translation::pattern`]);
-    /// `None` when neither a useful set of bytes nor of strings is required.
+    /// `None` when no useful set is required.
     pub fn new(pattern: &str) -> Option<Self> {
         let hir = regex_syntax::ParserBuilder::new()
             .unicode(false)
@@ -190,24 +187,16 @@ impl Prefilter {
             .build()
             .parse(pattern)
             .ok()?;
-        let mut sets: Vec<ByteSet> =
-            required(&hir).unwrap_or_default().into_iter().filter(|s| !s.is_common()).collect();
+        let mut sets: Vec<ByteSet> = required(&hir)?.into_iter().filter(|s| !s.is_common()).collect();
         sets.sort_unstable_by_key(|s| (s.len(), *s));
         sets.dedup();
         sets.truncate(MAX_CHECKS);
-        let literals = Literals::new(&hir);
-        (!sets.is_empty() || literals.is_some())
-            .then(|| Self { checks: sets.iter().map(Check::new).collect(), literals })
+        (!sets.is_empty()).then(|| Self { checks: sets.iter().map(Check::new).collect() })
     }
 
     /// False when `input` cannot match the pattern; true when it may.
     pub fn may_match(&self, input: &[u8]) -> bool {
-        self.checks.iter().all(|check| check.passes(input)) && self.literals.as_ref().is_none_or(|l| l.may_match(input))
-    }
-
-    /// The required strings, if any.
-    pub fn literals(&self) -> Option<&Literals> {
-        self.literals.as_ref()
+        self.checks.iter().all(|check| check.passes(input))
     }
 
     /// The bytes of each set checked, for tests and diagnostics.

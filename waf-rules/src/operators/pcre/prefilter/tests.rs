@@ -22,10 +22,8 @@ fn required_sets() {
     assert_eq!(sets(r"(?:<|>)+x*"), [b"<>".to_vec()]);
     assert_eq!(sets(r"a(?:\(|\[\]|\x5c{2})"), [b"([\\".to_vec()]);
     assert_eq!(sets(r"(?i)select.*\("), [b"(".to_vec()]);
-    // Nothing required, or only common bytes: no byte sets (and no prefilter at all when no
-    // string is required either).
-    assert!(sets(r"(?i)select").is_empty());
-    for pattern in [r";?x", r"(?:;|x)", r"x|;", r"[^a]", r"\b", r"", r"\s+", r"(?:;)*", r"(?:ab|c)d"] {
+    // Nothing required, or only common bytes: no prefilter.
+    for pattern in [r"(?i)select", r";?x", r"(?:;|x)", r"x|;", r"[^a]", r"\b", r"", r"\s+", r"(?:;)*"] {
         assert!(regex(pattern).prefilter().is_none(), "{pattern}");
     }
     // An empty class matches nothing: everything is rejected.
@@ -34,30 +32,6 @@ fn required_sets() {
     // At most MAX_CHECKS sets, the smallest.
     assert_eq!(sets(r"<[\(\)]![\[\]\{\}]@#").len(), MAX_CHECKS);
     assert_eq!(sets(r"<[\(\)]![\[\]\{\}]@#")[0].len(), 1);
-}
-
-fn strings(pattern: &str) -> Vec<String> {
-    let regex = regex(pattern);
-    let literals = regex.prefilter().and_then(Prefilter::literals);
-    literals.map(|l| l.strings().iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()).unwrap_or_default()
-}
-
-#[test]
-fn required_strings() {
-    assert_eq!(strings(r"(?i)\b(?:select|union)\b"), ["select", "union"]);
-    assert_eq!(strings(r"(?i)a(?:bc|de)fgh"), ["fgh"]);
-    assert_eq!(strings(r"(?i)Select.*from"), ["select"]);
-    assert_eq!(strings(r"(?i)x?abc"), ["abc"]);
-    assert_eq!(strings(r"(?i)(?:abc|def)+[0-9]"), ["abc", "def"]);
-    assert_eq!(strings(r"(?i)(?:drop|alter)[\s\x0b]+table"), ["table"]);
-    assert_eq!(strings(r"x(?i:abc)"), ["xabc"]);
-    // Case-sensitive patterns are left to the regex crate's prefilter.
-    for none in [r"(?i)(?:ab|c)d", r"(?i)(?:abc)?", r"(?i)abc|d", r"(?i)[ab]cd", r"(?i)ab", r"abcdef", r"select|union"]
-    {
-        assert!(strings(none).is_empty(), "{none}");
-    }
-    let r = regex(r"(?i)\b(?:select|union)\b");
-    assert!(!r.may_match(b"lorem ipsum") && r.may_match(b"SeLeCt") && r.is_match(b"x UNION y"));
 }
 
 #[test]
@@ -85,38 +59,16 @@ fn without(input: &[u8], set: &[u8], rng: &mut Rng) -> [Vec<u8>; 2] {
     [removed, replaced]
 }
 
-/// `input` with every occurrence of `literal` (ignoring ASCII case) broken: one of its bytes
-/// replaced, or the first byte taken out.
-fn broken(input: &[u8], literal: &[u8], rng: &mut Rng) -> [Vec<u8>; 2] {
-    let mut replaced = input.to_vec();
-    let mut removed = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        if input.len() - i >= literal.len() && input[i..i + literal.len()].eq_ignore_ascii_case(literal) {
-            let at = i + rng.below(literal.len());
-            replaced[at] = if replaced[at] == b'#' { b'@' } else { b'#' };
-            removed.extend_from_slice(&input[i + 1..i + literal.len()]);
-            i += literal.len();
-        } else {
-            removed.push(input[i]);
-            i += 1;
-        }
-    }
-    [replaced, removed]
-}
-
 #[test]
 fn no_crs_pattern_loses_a_match() {
     let corpus = crs_strings();
     let mut rng = Rng::new(17);
-    let (mut with_prefilter, mut with_literals, mut rejected, mut mutated) = (0, 0, 0, 0);
+    let (mut with_prefilter, mut rejected, mut mutated) = (0, 0, 0);
     for (place, pattern) in crs_rx_patterns() {
         let regex = regex(&pattern);
         let Some(prefilter) = regex.prefilter() else { continue };
         with_prefilter += 1;
-        with_literals += usize::from(prefilter.literals().is_some());
         let sets = prefilter.sets();
-        let literals: Vec<Vec<u8>> = prefilter.literals().map(|l| l.strings().to_vec()).unwrap_or_default();
         for input in &corpus {
             if !regex.may_match(input) {
                 rejected += 1;
@@ -128,10 +80,8 @@ fn no_crs_pattern_loses_a_match() {
             } else if regex.is_match_unfiltered(input) {
                 // A match: without the bytes of any required set it must stop matching, and
                 // the prefilter must let through whatever still matches.
-                let mut variants: Vec<Vec<u8>> = sets.iter().flat_map(|set| without(input, set, &mut rng)).collect();
-                variants.extend(literals.iter().flat_map(|l| broken(input, l, &mut rng)));
-                {
-                    for variant in variants {
+                for set in &sets {
+                    for variant in without(input, set, &mut rng) {
                         mutated += 1;
                         let lost = !regex.may_match(&variant) && regex.is_match_unfiltered(&variant);
                         assert!(!lost, "{place}: the prefilter rejects a match: {}", variant.escape_ascii());
@@ -140,10 +90,7 @@ fn no_crs_pattern_loses_a_match() {
             }
         }
     }
-    println!("{with_prefilter} CRS patterns with a prefilter ({with_literals} with strings), {rejected} inputs rejected, {mutated} mutations");
-    assert!(
-        with_prefilter > 200 && with_literals > 40,
-        "{with_prefilter} CRS patterns have a prefilter, {with_literals} with strings"
-    );
+    println!("{with_prefilter} CRS patterns with a prefilter, {rejected} inputs rejected, {mutated} mutations");
+    assert!(with_prefilter > 100, "only {with_prefilter} CRS patterns have a prefilter");
     assert!(rejected > 100_000 && mutated > 1000, "{rejected} rejected, {mutated} mutations");
 }
