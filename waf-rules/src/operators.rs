@@ -12,7 +12,7 @@
 //! `@ipMatch`, `@ipMatchFromFile` and `@validateByteRange`: they are taken literally here too.
 //!
 //! # Organization
-//! - [`pcre`]: the PCRE to `regex` translation used by [`rx`].
+//! - [`pcre`]: the PCRE to `regex` translation used by [`rx`], with a required-byte prefilter.
 //! - pattern matching: [`rx`], [`pm`], [`pm_from_file`].
 //! - string comparisons: [`streq`], [`contains`], [`contains_word`], [`begins_with`],
 //!   [`ends_with`], [`within`], [`strmatch`].

@@ -24,6 +24,9 @@
 //! [`translate`] fail: lookarounds, back references, recursion, conditionals, `\G`, `\K`,
 //! branch-reset groups, Unicode properties, the `x` flag and `(*VERB)`s. The Core Rule Set v4
 //! needs none of them (its regexes are also run by RE2-based engines).
+//!
+//! [`Regex`] skips the search when its [`prefilter`] proves that the input lacks bytes every
+//! match needs (most clean values have none of the punctuation attacks are made of).
 
 pub mod prefilter;
 #[cfg(test)]

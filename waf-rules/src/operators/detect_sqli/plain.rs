@@ -7,7 +7,7 @@
 //! [`PlainText::cannot_be_sqli`] answers true only for an input that is empty (libinjection
 //! answers false at once) or whose bytes are all in `[A-Za-z0-9_ ]`, and whose first
 //! [`TOKENS_CHECKED`] tokens, split as libinjection's tokenizer splits them, include no bareword
-//! that is [risky](PlainText::is_risky). For such an input, libinjection's `detect`:
+//! that is risky (a keyword, or the start of a multi-word one). For such an input, libinjection's `detect`:
 //!
 //! 1. tokenizes with these parsers only (libinjection's character map, checked by
 //!    [`PlainText::new`]): spaces are skipped; a digit starts `parse_number` (mirrored by

@@ -5,7 +5,7 @@
 //!
 //! # Why it is exact
 //!
-//! [`required`] computes, for a syntax tree `h`, sets `S1..Sn` such that every string that `h`
+//! `required` computes, for a syntax tree `h`, sets `S1..Sn` such that every string that `h`
 //! matches contains a byte of each `Si`:
 //! - a literal requires each of its bytes, a class requires itself (an empty class, which
 //!   matches nothing, requires the empty set: nothing matches, nothing is scanned for);
