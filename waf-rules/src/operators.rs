@@ -12,7 +12,7 @@
 //! `@ipMatch`, `@ipMatchFromFile` and `@validateByteRange`: they are taken literally here too.
 //!
 //! # Organization
-//! - [`pcre`]: the PCRE to `regex` translation used by [`rx`].
+//! - [`pcre`]: the PCRE to `regex` translation used by [`rx`], with a required-byte prefilter.
 //! - pattern matching: [`rx`], [`pm`], [`pm_from_file`].
 //! - string comparisons: [`streq`], [`contains`], [`contains_word`], [`begins_with`],
 //!   [`ends_with`], [`within`], [`strmatch`].
@@ -45,6 +45,8 @@ pub mod validate_url_encoding;
 pub mod validate_utf8_encoding;
 pub mod within;
 
+#[cfg(test)]
+mod corpus;
 #[cfg(test)]
 mod tests;
 

@@ -24,9 +24,15 @@
 //! [`translate`] fail: lookarounds, back references, recursion, conditionals, `\G`, `\K`,
 //! branch-reset groups, Unicode properties, the `x` flag and `(*VERB)`s. The Core Rule Set v4
 //! needs none of them (its regexes are also run by RE2-based engines).
+//!
+//! [`Regex`] skips the search when its [`prefilter`] proves that the input lacks bytes every
+//! match needs (most clean values have none of the punctuation attacks are made of).
 
+pub mod prefilter;
 #[cfg(test)]
 mod tests;
+
+use prefilter::Prefilter;
 
 /// Why a pattern cannot be translated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,6 +108,9 @@ pub struct Regex {
     main: regex::bytes::Regex,
     /// The pattern with every `^` read as `\A`.
     at_end: Option<regex::bytes::Regex>,
+    /// Bytes every match of `main` needs ([`prefilter`]): without them, `main` (and so
+    /// `at_end`, whose matches are matches of `main`) is not run.
+    prefilter: Option<Prefilter>,
 }
 
 fn build(pattern: &str, limits: Limits) -> Result<regex::bytes::Regex, CompileError> {
@@ -126,7 +135,8 @@ impl Regex {
         } else {
             None
         };
-        Ok((Self { main, at_end }, translation))
+        let prefilter = Prefilter::new(&translation.pattern);
+        Ok((Self { main, at_end, prefilter }, translation))
     }
 
     /// The variant to use when the leftmost match of `main` starts at `start`.
@@ -139,6 +149,11 @@ impl Regex {
 
     /// True when the pattern matches somewhere in `input`.
     pub fn is_match(&self, input: &[u8]) -> bool {
+        self.may_match(input) && self.is_match_unfiltered(input)
+    }
+
+    /// [`Regex::is_match`] without the prefilter (tests check the prefilter against it).
+    pub fn is_match_unfiltered(&self, input: &[u8]) -> bool {
         if self.at_end.is_none() || input.last() != Some(&b'\n') {
             return self.main.is_match(input);
         }
@@ -151,6 +166,16 @@ impl Regex {
         }
     }
 
+    /// False when the [`prefilter`] proves that `input` cannot match.
+    pub fn may_match(&self, input: &[u8]) -> bool {
+        self.prefilter.as_ref().is_none_or(|p| p.may_match(input))
+    }
+
+    /// The prefilter, when the pattern has one.
+    pub fn prefilter(&self) -> Option<&Prefilter> {
+        self.prefilter.as_ref()
+    }
+
     /// Slots for [`Regex::captures_read`].
     pub fn capture_locations(&self) -> regex::bytes::CaptureLocations {
         self.main.capture_locations()
@@ -158,6 +183,9 @@ impl Regex {
 
     /// Finds the leftmost match and fills `locations` with its groups; false when none.
     pub fn captures_read(&self, locations: &mut regex::bytes::CaptureLocations, input: &[u8]) -> bool {
+        if !self.may_match(input) {
+            return false;
+        }
         let Some(found) = self.main.captures_read(locations, input) else {
             return false;
         };

@@ -201,8 +201,8 @@ fn crs_rule_files() -> Vec<PathBuf> {
     files
 }
 
-#[test]
-fn every_crs_rx_pattern_compiles() {
+/// Every `@rx` pattern of the CRS rule files, with its place (`file:line`).
+pub(crate) fn crs_rx_patterns() -> Vec<(String, String)> {
     let mut patterns = Vec::new();
     for file in crs_rule_files() {
         let text = std::fs::read_to_string(&file).expect("rule file");
@@ -213,6 +213,12 @@ fn every_crs_rx_pattern_compiles() {
         }
     }
     assert!(patterns.len() >= 300, "only {} @rx patterns found", patterns.len());
+    patterns
+}
+
+#[test]
+fn every_crs_rx_pattern_compiles() {
+    let patterns = crs_rx_patterns();
     let started = Instant::now();
     let mut failures = Vec::new();
     let mut approximations = Vec::new();
