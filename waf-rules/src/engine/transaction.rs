@@ -568,7 +568,7 @@ impl<'r> Transaction<'r> {
     fn test_value(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Found) {
         // The common cases, compiled into the loops over the values: no transformation, or a
         // value this chain already saw (one lookup).
-        if !rule.multi_match && !rule.capture {
+        if !rule.multi_match {
             let value: &[u8] = &v.value;
             let cached = self.transformed.borrow();
             let input = match rule.chain.last() {
@@ -577,8 +577,9 @@ impl<'r> Transaction<'r> {
                 Some(&id) => cached.get(v.slot, id).map(|r| r.unwrap_or(value)),
             };
             if let Some(input) = input {
-                if self.test(rule, resolver, input, &mut None) {
-                    out.push(v, input, None);
+                let mut captures = rule.capture.then(Captures::new);
+                if self.test(rule, resolver, input, &mut captures) {
+                    out.push(v, input, captures);
                 }
                 return;
             }
@@ -586,24 +587,14 @@ impl<'r> Transaction<'r> {
         self.test_value_slow(rule, resolver, v, out);
     }
 
-    /// [`test_value`](Self::test_value) in full.
+    /// [`test_value`](Self::test_value) in full: multiMatch rules, and values whose
+    /// transformations are not cached yet (or cannot be).
     #[inline(never)]
     fn test_value_slow(&self, rule: &Rule, resolver: &View<'_>, v: &Value<'_>, out: &mut Found) {
         let mut captures = rule.capture.then(Captures::new);
         let value: &[u8] = &v.value;
         let slot = v.slot;
         let cacheable = !rule.chain.is_empty() && slot != NO_SLOT;
-        if cacheable && !rule.multi_match {
-            // A value this chain already saw: one lookup.
-            let cached = self.transformed.borrow();
-            if let Some(result) = rule.chain.last().and_then(|&id| cached.get(slot, id)) {
-                let input = result.unwrap_or(value);
-                if self.test(rule, resolver, input, &mut captures) {
-                    out.push(v, input, captures);
-                }
-                return;
-            }
-        }
         if cacheable && self.fill_cache(rule, slot, value) {
             let cached = self.transformed.borrow();
             let step = |id: u32| cached.get(slot, id).flatten().unwrap_or(value);
