@@ -11,17 +11,21 @@
 //! that take the most time), e.g.
 //! `WAFOPS_COUNT=engine-get WAFOPS_ITERS=2000 perf stat -e instructions target/release/deps/operators-*`.
 
+#[path = "common/requests.rs"]
+mod requests;
+
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{criterion_group, Criterion};
-use waf_rules::engine::{Connection, RuleSet, Transaction};
+use waf_rules::engine::RuleSet;
 use waf_rules::macros::Resolve;
 use waf_rules::operators::{Captures, Factory, LoadContext, OpContext, Operator, OperatorError, Registry};
+
+use crate::requests::{clean_get, clean_post, conf, connection, run, Request};
 
 // === recording ===
 
@@ -152,81 +156,10 @@ fn recording() -> Registry {
     )
 }
 
-// === the requests (as in benches/engine.rs) ===
-
-/// One request as the proxy hands it to the engine.
-struct Request {
-    method: &'static [u8],
-    uri: &'static [u8],
-    headers: Vec<(&'static [u8], Vec<u8>)>,
-    body: Vec<u8>,
-}
-
-fn clean_get() -> Request {
-    let h: [(&[u8], &str); 7] = [
-        (b"Host", "www.example.com"),
-        (
-            b"User-Agent",
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
-        ),
-        (b"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"),
-        (b"Accept-Language", "en-US,en;q=0.9,de;q=0.8"),
-        (b"Accept-Encoding", "gzip, deflate, br, zstd"),
-        (b"Cookie", "session=3f9a1c2e7b4d8a60c1d2e3f4a5b6c7d8; theme=dark"),
-        (b"Referer", "https://www.example.com/products?page=2"),
-    ];
-    let headers = h.iter().map(|(n, v)| (*n, v.as_bytes().to_vec())).collect();
-    Request { method: b"GET", uri: b"/products/view?id=1234&ref=home", headers, body: Vec::new() }
-}
-
-fn clean_post() -> Request {
-    let words = "lorem+ipsum+dolor+sit+amet+consectetur+adipiscing+elit+sed+do+eiusmod+tempor+incididunt+ut+labore+et+dolore+magna+aliqua";
-    let mut body = String::from("name=John+Smith&email=john.smith%40example.com&phone=%2B1+555+0100&city=Springfield");
-    let mut i = 0;
-    while body.len() < 4000 {
-        i += 1;
-        body.push_str(&format!("&field{i}={words}"));
-    }
-    let headers = vec![
-        (&b"Host"[..], b"localhost".to_vec()),
-        (b"User-Agent", b"wrk-bench/4.1".to_vec()),
-        (b"Accept", b"text/html".to_vec()),
-        (b"Content-Type", b"application/x-www-form-urlencoded".to_vec()),
-        (b"Content-Length", body.len().to_string().into_bytes()),
-    ];
-    Request { method: b"POST", uri: b"/", headers, body: body.into_bytes() }
-}
-
-fn connection() -> Connection {
-    Connection {
-        client_ip: "192.0.2.10".into(),
-        client_port: 51234,
-        server_ip: "192.0.2.1".into(),
-        server_port: 443,
-        unique_id: "bench-0000000001".into(),
-    }
-}
-
-/// One transaction: phases 1 and 2, then logging.
-fn run(rules: &RuleSet, conn: &Connection, req: &Request) -> bool {
-    let mut tx = Transaction::new(rules, conn);
-    let headers = req.headers.iter().map(|(n, v)| (*n, v.as_slice()));
-    let mut decided = tx.process_request_headers(req.method, req.uri, b"HTTP/1.1", headers);
-    if decided.is_none() {
-        decided = tx.process_request_body(&req.body, false);
-    }
-    tx.process_logging();
-    decided.is_some()
-}
-
-fn conf() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/crs-pl1.conf")
-}
-
 /// The operator calls of one transaction.
 fn trace(rules: &RuleSet, req: &Request) -> Vec<Call> {
     TRACE.with_borrow_mut(|t| *t = Some(Vec::new()));
-    assert!(!run(rules, &connection(), req), "a clean request passes");
+    assert!(run(rules, &connection(), req).0.is_none(), "a clean request passes");
     TRACE.with_borrow_mut(Option::take).unwrap_or_default()
 }
 
@@ -302,7 +235,7 @@ fn count(what: &str, iterations: usize) {
             let req = if what == "engine-get" { clean_get() } else { clean_post() };
             let conn = connection();
             for _ in 0..iterations {
-                total += usize::from(run(&rules, &conn, black_box(&req)));
+                total += usize::from(run(&rules, &conn, black_box(&req)).0.is_some());
             }
         }
         "ops-get" | "ops-post" => {
