@@ -40,15 +40,14 @@ for v in DURATION WARMUP CONNECTIONS ROUNDS; do
 done
 ((DURATION > 0 && ROUNDS > 0 && CONNECTIONS > 0)) || { echo "waf.sh: DURATION, ROUNDS and CONNECTIONS must be > 0" >&2; exit 2; }
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=waf.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Loading the CRS takes a while in both proxies: wait up to a minute for them to answer.
+READY_SECS=60
 CRS=$ROOT/third_party/coreruleset
 MODSEC_MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
 
-die() {
-    echo "waf.sh: FAILED: $*" >&2
-    exit 1
-}
-log() { echo "==> $*" >&2; }
 
 [[ -f $CRS/crs-setup.conf.example && -f $CRS/rules/REQUEST-901-INITIALIZATION.conf ]] || die "no CRS at $CRS"
 
@@ -61,17 +60,7 @@ install_peers() {
     dpkg-query -W -f='${Status}' libmodsecurity3 2>/dev/null | grep -q 'install ok installed' || need+=(libmodsecurity3)
     command -v wrk >/dev/null 2>&1 || need+=(wrk)
     command -v ss >/dev/null 2>&1 || need+=(iproute2)
-    ((${#need[@]} == 0)) && return 0
-    log "installing ${need[*]}"
-    local sudo=()
-    ((EUID == 0)) || sudo=(sudo)
-    export DEBIAN_FRONTEND=noninteractive
-    # apt's chatter goes to stderr: stdout is the report.
-    if ! "${sudo[@]}" apt-get install -y "${need[@]}" >&2; then
-        log "apt-get install failed; running apt-get update and retrying"
-        "${sudo[@]}" apt-get update >&2
-        "${sudo[@]}" apt-get install -y "${need[@]}" >&2
-    fi
+    install_packages "${need[@]}"
 }
 install_peers
 NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
@@ -88,73 +77,16 @@ if ((DRY_RUN)); then
     SUBJECT=modsec-stand-in
     RAMPART=
     log "DRY RUN: a second nginx + ModSecurity stands in for rampart; the ratios say nothing about rampart"
-elif [[ -n ${RAMPART_BIN:-} ]]; then
-    RAMPART=$RAMPART_BIN
-    [[ -x $RAMPART ]] || die "RAMPART_BIN=$RAMPART is not an executable file"
-    log "using RAMPART_BIN=$RAMPART (not rebuilt)"
 else
-    log "building rampart (cargo build --release -p rampart)"
-    # Ask cargo where the binary went, so CARGO_TARGET_DIR and .cargo/config.toml are honoured.
-    build_json=$(cd "$ROOT" && cargo build --release -p rampart --bin rampart --message-format=json-render-diagnostics) \
-        || die "cargo build --release -p rampart failed"
-    RAMPART=$(printf '%s\n' "$build_json" | grep -o '"executable":"[^"]*/rampart"' | tail -n1 | sed 's/^"executable":"//; s/"$//' || true)
-    if [[ -z $RAMPART ]]; then
-        target_dir=${CARGO_TARGET_DIR:-target}
-        [[ $target_dir = /* ]] || target_dir=$ROOT/$target_dir
-        RAMPART=$target_dir/release/rampart
-    fi
-    [[ -x $RAMPART ]] || die "built rampart binary not found at $RAMPART"
-    log "rampart binary: $RAMPART"
+    rampart_binary
 fi
 
 # --- temp dir, process bookkeeping, cleanup ------------------------------------------------
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/rampart-waf.XXXXXX")
-# nginx workers may run as an unprivileged user: they must be able to read the configs.
-chmod 755 "$TMP"
-PIDS=()
-
-cleanup() {
-    local rc=$?
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    if ((KEEP_TMP)); then
-        echo "waf.sh: temp dir kept: $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_tmpdir
 
 # --- free ports -----------------------------------------------------------------------------
 
-# Below the kernel's ephemeral range (32768+ by default) so wrk's own sockets cannot collide.
-TAKEN=" "
-pick_port() { # varname
-    local used port
-    used=" $(ss -Htan 2>/dev/null | awk '{n=split($4,a,":"); print a[n]}' | sort -u | tr '\n' ' ') "
-    for _ in $(seq 200); do
-        port=$((20000 + RANDOM % 12000))
-        [[ $used == *" $port "* || $TAKEN == *" $port "* ]] && continue
-        TAKEN+="$port "
-        printf -v "$1" '%s' "$port"
-        return 0
-    done
-    die "no free port found in 20000-31999"
-}
 pick_port P_BACKEND
 pick_port P_NGINX
 pick_port P_MODSEC
@@ -300,7 +232,6 @@ http_raw() { # port request-text outfile
 http_get() { # port path outfile
     http_raw "$1" "GET $2 HTTP/1.0"$'\r\n'"Host: localhost"$'\r\n'"User-Agent: waf.sh"$'\r\n'"Accept: */*"$'\r\n\r\n' "$3"
 }
-http_status() { head -n1 "$1" | awk '{print $2}'; }
 
 start_nginx() { # name dir
     "$NGINX" -p "$2" -e "$2/error.log" -c "$2/nginx.conf" -g 'daemon off;' >"$2/stdout.log" 2>&1 &
@@ -308,26 +239,6 @@ start_nginx() { # name dir
     eval "PID_$1=$!"
 }
 
-# Waits until port answers $path with status $want; fails loudly when pid dies or time is up.
-wait_ready() { # label pid port path want-status logfile
-    local label=$1 pid=$2 port=$3 path=$4 want=$5 logf=$6 resp="$TMP/out/probe"
-    for _ in $(seq 600); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            local code=0
-            wait "$pid" 2>/dev/null || code=$?
-            echo "---- $label log ($logf) ----" >&2
-            tail -n 40 "$logf" >&2 || true
-            die "$label exited (status $code) before answering on 127.0.0.1:$port"
-        fi
-        if http_get "$port" "$path" "$resp" && [[ $(http_status "$resp") == "$want" ]]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "---- $label log ($logf) ----" >&2
-    tail -n 40 "$logf" >&2 || true
-    die "$label did not answer $want on http://127.0.0.1:$port$path within 60 s"
-}
 
 # A WAF proxy must pass the clean requests untouched and block the attack, or its numbers
 # measure something else.
@@ -386,15 +297,6 @@ check_waf "$SUBJECT" "$P_SUBJECT"
 
 # --- measuring ------------------------------------------------------------------------------
 
-# Latency as wrk prints it (850.00us, 1.20ms, 1.01s, 2.00m) -> milliseconds.
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        if (match(v, /^[0-9.]+/) == 0) { print "nan"; exit }
-        n = substr(v, 1, RLENGTH); u = substr(v, RLENGTH + 1)
-        if (u == "us") f = 0.001; else if (u == "ms") f = 1; else if (u == "s") f = 1000;
-        else if (u == "m") f = 60000; else if (u == "h") f = 3600000; else { print "nan"; exit }
-        printf "%.3f", n * f }'
-}
 
 # Runs wrk; sets RPS, P50, P99 (ms). Fails on non-2xx answers, an empty run, or >1% socket
 # errors. ModSecurity answers the POST in about a second at the tail: wrk waits up to 10 s.
@@ -446,8 +348,6 @@ port_of() {
     esac
 }
 
-# Median of whitespace-separated numbers.
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 log "wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency (warm-up ${WARMUP}s each), $ROUNDS round(s)"
 for round in $(seq "$ROUNDS"); do
@@ -467,7 +367,6 @@ done
 
 # --- report ---------------------------------------------------------------------------------
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "nan"; else printf "%.2f", a / b }'; }
 
 echo
 echo "WAF benchmark: CRS $CRS_VERSION, paranoia level 1, blocking; wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency, 127.0.0.1, 1 worker/thread each"
