@@ -25,3 +25,6 @@ pub mod request;
 pub mod seclang;
 pub mod transformations;
 pub mod variables;
+
+#[cfg(test)]
+mod test_rng;

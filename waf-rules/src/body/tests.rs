@@ -5,6 +5,8 @@ use super::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::test_rng::Rng;
+
 const MULTIPART_CT: &[u8] = b"multipart/form-data; boundary=b";
 
 #[test]
@@ -158,26 +160,6 @@ fn fuzz_seed_corpus_smoke() {
     }
 }
 
-/// xorshift64*: deterministic, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 /// Tokens that matter to the parsers, for insertions.
 const TOKENS: &[&[u8]] = &[
     b"--b",
@@ -255,7 +237,7 @@ fn mutated_inputs_never_panic_and_stay_fast() {
     // BODY_FUZZ_ROUNDS and BODY_FUZZ_SEED run longer or different campaigns locally.
     let rounds = std::env::var("BODY_FUZZ_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(1500);
     let seed = std::env::var("BODY_FUZZ_SEED").ok().and_then(|r| r.parse().ok()).unwrap_or(0x5eed_b0d1_e5ca_fe01);
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     for (target, run) in TARGETS {
         let seeds = corpus(target);
         let mut slowest = Duration::ZERO;

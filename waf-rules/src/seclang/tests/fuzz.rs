@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::test_rng::Rng;
+
 use crate::seclang::{self, fuzz};
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
@@ -32,26 +34,6 @@ fn fuzz_seed_corpus_smoke() {
     }
     // Most seeds are valid configurations, so that mutations reach the compiler and the engine.
     assert!(loaded * 4 >= seeds.len() * 3, "only {loaded} of {} seeds load", seeds.len());
-}
-
-/// xorshift64*: deterministic, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
 }
 
 /// Pieces of SecLang syntax, for insertions.
@@ -129,7 +111,7 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 fn mutated_configurations_never_panic_and_stay_fast() {
     let rounds = std::env::var("SECLANG_FUZZ_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(4000);
     let seed = std::env::var("SECLANG_FUZZ_SEED").ok().and_then(|r| r.parse().ok()).unwrap_or(0x5ec1_a49f_0cc5_2026);
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let seeds = corpus();
     let mut slowest = Duration::ZERO;
     for round in 0..rounds {
