@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::*;
+use crate::test_rng::Rng;
 
 const VECTORS: &str = include_str!("../../tests/data/transformations.tsv");
 
@@ -180,20 +181,18 @@ fn hex_decode_of_one_byte_is_empty() {
     assert_eq!(hex_decode::hex_decode(b"4").as_ref(), b"");
 }
 
+/// Up to `max_len - 1` bytes of `alphabet`.
+fn random_bytes(rng: &mut Rng, alphabet: &[u8], max_len: usize) -> Vec<u8> {
+    (0..rng.below(max_len)).map(|_| *rng.pick(alphabet)).collect()
+}
+
 #[test]
 fn no_transformation_panics_on_arbitrary_bytes() {
     let registry = Registry::with_builtin();
-    let mut seed: u32 = 0x1234_5678;
+    let mut rng = Rng::new(0x1234_5678);
     let alphabet = b"%uU+\\/*-#<!>&;#xX0aF9.\x00 \t\n\r\xc3\xa9\xe2\x82\xf0\x9f=QUJD";
     for _ in 0..2000 {
-        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        let len = (seed >> 16) as usize % 24;
-        let input: Vec<u8> = (0..len)
-            .map(|k| {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345 + k as u32);
-                alphabet[(seed >> 16) as usize % alphabet.len()]
-            })
-            .collect();
+        let input = random_bytes(&mut rng, alphabet, 24);
         for &(name, _) in BUILTIN {
             let Some(Lookup::Apply(t)) = registry.get(name) else { panic!("{name}") };
             let _ = t.apply(&input);
@@ -203,17 +202,10 @@ fn no_transformation_panics_on_arbitrary_bytes() {
 
 #[test]
 fn removals_agree_with_a_plain_filter() {
-    let mut seed: u32 = 0x9e37_79b9;
+    let mut rng = Rng::new(0x9e37_79b9);
     let alphabet = b"ab \t\n\x0b\x0c\r\x00\xa0\xc2\xc3Z";
     for _ in 0..3000 {
-        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        let len = (seed >> 16) as usize % 40;
-        let input: Vec<u8> = (0..len)
-            .map(|k| {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345 + k as u32);
-                alphabet[(seed >> 16) as usize % alphabet.len()]
-            })
-            .collect();
+        let input = random_bytes(&mut rng, alphabet, 40);
         let whitespace: Vec<u8> =
             input.iter().copied().filter(|&b| !(b" \t\n\x0b\x0c\r".contains(&b) || b == 0xa0 || b == 0xc2)).collect();
         assert_eq!(remove_whitespace::remove_whitespace(&input).as_ref(), whitespace, "{input:?}");
