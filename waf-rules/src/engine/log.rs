@@ -28,7 +28,9 @@ pub struct MatchedRule<'r> {
     pub id: u64,
     /// Phase it ran in.
     pub phase: u8,
-    /// `msg`, expanded.
+    /// `msg`, expanded. This and the other texts (`data`, `matched_var`, `matched_value`)
+    /// are empty for a match that no log reports: a rule that neither logs, nor goes to the
+    /// audit log, nor intervened.
     pub msg: String,
     /// `logdata`, expanded (cut at 200 bytes, as libmodsecurity logs it).
     pub data: String,
@@ -79,16 +81,20 @@ impl<'r> MatchedRule<'r> {
         matched_value: &[u8],
         intervention: Option<&Intervention>,
     ) -> Self {
-        let text = |b: &[u8]| log_text(b);
+        // The texts of a match no log reports (`nolog`, no intervention: the CRS's setup and
+        // bookkeeping rules, dozens a request) are not rendered.
+        let reported = rule.log || rule.audit_log || intervention.is_some();
+        let text = |b: &[u8]| if reported { log_text(b) } else { String::new() };
+        let limited = |max: usize, b: &[u8]| if reported { limit_to(max, b) } else { String::new() };
         MatchedRule {
             id: rule.id,
             phase,
             msg: log.msg.as_deref().map(text).unwrap_or_default(),
-            data: log.data.as_deref().map(|d| limit_to(200, d)).unwrap_or_default(),
+            data: log.data.as_deref().map(|d| limited(200, d)).unwrap_or_default(),
             severity: rule.severity,
             tags: log.tags,
             matched_var: text(matched_name),
-            matched_value: limit_to(100, matched_value),
+            matched_value: limited(100, matched_value),
             log: rule.log,
             audit_log: rule.audit_log,
             disruptive: intervention.is_some(),

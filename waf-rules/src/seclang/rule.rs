@@ -155,9 +155,17 @@ impl RuleSpec {
         self.last_flag(&Action::Log, &Action::NoLog)
     }
 
-    /// Whether a match goes to the audit log: the last of `auditlog`/`noauditlog`.
+    /// Whether a match goes to the audit log: the last of `auditlog`/`noauditlog`/`nolog`
+    /// (defaults first), as `nolog` keeps a match out of both logs unless an `auditlog` after
+    /// it brings it back (the reference manual's `nolog`).
     pub fn audit_log(&self) -> Option<bool> {
-        self.last_flag(&Action::AuditLog, &Action::NoAuditLog)
+        self.all_actions()
+            .filter_map(|a| match a {
+                Action::AuditLog => Some(true),
+                Action::NoAuditLog | Action::NoLog => Some(false),
+                _ => None,
+            })
+            .last()
     }
 
     fn last_flag(&self, on: &Action, off: &Action) -> Option<bool> {

@@ -108,6 +108,24 @@ fn audit_entry_decisions() {
 }
 
 #[test]
+fn nolog_matches_stay_out_of_the_audit_entry_and_are_not_rendered() {
+    let rules = load(concat!(
+        "SecRuleEngine On\n",
+        "SecRule ARGS:a \"@streq 1\" \"id:1,phase:1,pass,log,msg:'seen %{MATCHED_VAR}'\"\n",
+        "SecRule ARGS:a \"@streq 1\" \"id:2,phase:1,pass,nolog,msg:'quiet %{MATCHED_VAR}'\"\n",
+        "SecRule ARGS:a \"@streq 1\" \"id:3,phase:1,pass,nolog,auditlog,msg:'audited'\"\n",
+    ));
+    let (tx, _) = full(&rules, &Request::get("/?a=1"), b"");
+    let m = tx.matched();
+    assert_eq!(m.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2, 3], "every match is recorded");
+    assert_eq!((m[0].msg.as_str(), m[0].matched_var.as_str(), m[0].matched_value.as_str()), ("seen 1", "ARGS:a", "1"));
+    assert_eq!((m[1].msg.as_str(), m[1].matched_var.as_str(), m[1].matched_value.as_str()), ("", "", ""));
+    assert_eq!((m[2].msg.as_str(), m[2].matched_var.as_str()), ("audited", "ARGS:a"));
+    let audited: Vec<u64> = tx.audit_entry().rules.iter().map(|r| r.id).collect();
+    assert_eq!(audited, [1, 3]);
+}
+
+#[test]
 fn log_line_uri_cannot_break_the_line() {
     let rules = on(r#"SecAction "id:1,phase:1,pass""#);
     let (tx, _) = headers(&rules, &Request::get("/a%0a%22b?q=%0a"));

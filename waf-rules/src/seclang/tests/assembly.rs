@@ -40,7 +40,8 @@ fn default_actions_merge_as_in_libmodsecurity() {
          SecRule ARGS \"@rx none\" \"id:3,phase:2,t:lowercase,t:none,t:trim,chain\"\n\
          SecRule ARGS \"@rx child\" \"t:length\"\n\
          SecRule ARGS \"@rx noblock\" \"id:4,phase:2\"\n\
-         SecRule ARGS \"@rx other\" \"id:5,phase:1,block,t:trim\"\n",
+         SecRule ARGS \"@rx other\" \"id:5,phase:1,block,t:trim\"\n\
+         SecRule ARGS \"@rx back\" \"id:6,phase:2,nolog,auditlog\"\n",
     );
     let rule = |id| spec.rule(id).unwrap();
     // Written before the SecDefaultAction, still merged: defaults apply to the whole phase.
@@ -54,7 +55,9 @@ fn default_actions_merge_as_in_libmodsecurity() {
     assert_eq!(rule(2).transformations, ["urlDecode", "trim"]);
     assert_eq!(rule(2).disruptive, Some(Disruptive::Pass));
     assert_eq!(rule(2).log(), Some(false));
-    assert_eq!(rule(2).audit_log(), Some(true));
+    // nolog keeps the match out of the audit log too (ModSecurity's regression test
+    // action/10-logging.t, "nolog (pass)"), unless an auditlog comes after it.
+    assert_eq!(rule(2).audit_log(), Some(false));
     // t:none drops the defaults and everything before it; the chained rule has none of its own,
     // so it gets the defaults.
     assert_eq!(rule(3).transformations, ["trim"]);
@@ -68,6 +71,7 @@ fn default_actions_merge_as_in_libmodsecurity() {
     assert_eq!(rule(5).disruptive, None);
     assert!(rule(5).defaults.is_empty());
     assert_eq!(rule(5).transformations, ["trim"]);
+    assert_eq!((rule(6).log(), rule(6).audit_log()), (Some(false), Some(true)));
     assert_eq!(spec.default_actions.len(), 1);
     assert_eq!(spec.default_actions[0].phase, Phase::RequestBody);
     assert!(!spec.default_actions[0].actions.contains(&Action::Phase(Phase::RequestBody)));
