@@ -127,6 +127,18 @@ fn number_chains(rule: &mut Rule, prefixes: &mut HashMap<(u32, &'static str), u3
     }
 }
 
+/// Numbers the union groups of `rule` and its chain (see [`Rule::union_key`]); needs the
+/// transformation chains numbered.
+fn number_unions(rule: &mut Rule, groups: &mut HashMap<String, u32>) {
+    if let Some(key) = rule.union_key() {
+        let next = u32::try_from(groups.len()).unwrap_or(u32::MAX);
+        rule.union_group = Some(*groups.entry(key).or_insert(next));
+    }
+    if let Some(child) = &mut rule.chained {
+        number_unions(child, groups);
+    }
+}
+
 /// Numbers the tags of `rule` (and of its chain) in `tags`, so that `ctl:ruleRemoveByTag` and
 /// friends compare numbers at run time.
 fn number_tags(rule: &mut Rule, tags: &mut HashMap<String, u32>) {
@@ -154,6 +166,8 @@ pub struct RuleSet {
     pub(crate) mode: RuleEngine,
     /// Transformation chain ids are `1..chain_ids` (see [`number_chains`]).
     pub(crate) chain_ids: usize,
+    /// How many union groups the rules form (see [`number_unions`]).
+    pub(crate) union_groups: usize,
     /// The tags of the rules, numbered (see [`number_tags`]).
     pub(crate) tags: HashMap<String, u32>,
     /// The hasher of the transactions' collections, which hashed the rules' keys.
@@ -179,12 +193,14 @@ impl RuleSet {
         let mut rule_count = 0;
         let mut chains = HashMap::new();
         let mut tags = HashMap::new();
+        let mut unions = HashMap::new();
         let keys = KeyHasher::default();
         for item in &spec.items {
             match item {
                 Item::Rule(r) => {
                     let mut rule = Rule::compile(r, ops, trs, &keys)?;
                     number_chains(&mut rule, &mut chains);
+                    number_unions(&mut rule, &mut unions);
                     number_tags(&mut rule, &mut tags);
                     let i = usize::from(rule.phase.clamp(1, 5) - 1);
                     let phase = &mut phases[i];
@@ -206,7 +222,18 @@ impl RuleSet {
         let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::DetectionOnly);
         let chain_ids = chains.len() + 1;
         let groups = (0..10).map(|i| keys.key(&i.to_string())).collect();
-        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, chain_ids, tags, keys, groups, rule_count })
+        let union_groups = unions.len();
+        Ok(RuleSet {
+            phases,
+            settings: spec.settings.clone(),
+            mode,
+            chain_ids,
+            union_groups,
+            tags,
+            keys,
+            groups,
+            rule_count,
+        })
     }
 
     /// Loads and compiles a configuration file (and what it includes).

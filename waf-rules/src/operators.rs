@@ -22,9 +22,11 @@
 //! - libinjection: [`detect_sqli`], [`detect_xss`].
 //! - constants: [`unconditional`] (`@unconditionalMatch`, `@noMatch`).
 //! - [`argument`]: operator arguments that may hold macros.
+//! - [`byte_set`]: the bytes an operator requires of its input ([`Operator::required_bytes`]).
 
 pub mod argument;
 pub mod begins_with;
+pub mod byte_set;
 pub mod compare;
 pub mod contains;
 pub mod contains_word;
@@ -56,6 +58,8 @@ use std::path::{Path, PathBuf};
 
 use crate::macros::Resolve;
 
+pub use self::byte_set::ByteSet;
+
 /// A compiled operator.
 pub trait Operator: Send + Sync + fmt::Debug {
     /// Evaluates the operator against `input`, the value after its transformations. Returns
@@ -68,6 +72,14 @@ pub trait Operator: Send + Sync + fmt::Debug {
     /// whole input. Other operators, and a failed match, leave it alone. The engine then writes
     /// each group present to `TX.<n>`; v3 leaves the other `TX.<n>` as they were.
     fn evaluate(&self, cx: &mut OpContext<'_>, input: &[u8]) -> bool;
+
+    /// Sets of bytes such that every input [`evaluate`](Operator::evaluate) returns true for
+    /// holds a byte of each (`@rx` with a prefilter, `@detectXSS`). The engine skips a rule when
+    /// all the values it would test together lack one of them; an operator must only list
+    /// sets for which that is exact. The default, no set, never lets a rule be skipped.
+    fn required_bytes(&self) -> &[ByteSet] {
+        &[]
+    }
 }
 
 /// What an operator may use while evaluating.

@@ -40,6 +40,9 @@ pub(crate) struct Rule {
     /// Ids of the prefixes of `transformations` (the last one names the whole chain), set by
     /// the rule set; see `engine::cache`.
     pub(crate) chain: Vec<u32>,
+    /// The rule set's number for the rules with the same targets and chain, set when this rule
+    /// can be skipped on the bytes of its values (see [`Rule::union_key`]).
+    pub(crate) union_group: Option<u32>,
     pub(crate) multi_match: bool,
     pub(crate) capture: bool,
     /// Actions run for every match of this rule (v3's "independent of the chain result").
@@ -74,6 +77,24 @@ pub(crate) struct Rule {
 }
 
 impl Rule {
+    /// What the rules that test the same values, transformed alike, have in common (their
+    /// targets and transformation chain, exclusions aside), when this rule's operator requires
+    /// bytes of its input and its targets hold request or response data, which stays put
+    /// while a phase runs. Such a rule cannot match when the bytes of all its values together
+    /// lack a set its operator requires. `None` for the others: negated or `multiMatch` rules
+    /// (which test more than the transformed values), counts, and collections that rules
+    /// write (`TX`, `MATCHED_VAR`, ...). Needs [`Rule::chain`] numbered.
+    pub(crate) fn union_key(&self) -> Option<String> {
+        if self.negated || self.multi_match || self.unconditional || self.operator.required_bytes().is_empty() {
+            return None;
+        }
+        if self.targets.iter().any(|t| t.count || !holds_request_data(t.name)) {
+            return None;
+        }
+        let targets: Vec<_> = self.targets.iter().map(|t| (t.name, &t.selector)).collect();
+        Some(format!("{:?} {targets:?}", self.chain.last()))
+    }
+
     /// Compiles `spec` (and its chain).
     pub(crate) fn compile(
         spec: &RuleSpec,
@@ -164,6 +185,7 @@ impl Rule {
             unconditional,
             transformations,
             chain: Vec::new(),
+            union_group: None,
             multi_match,
             capture,
             per_match,
@@ -217,4 +239,41 @@ pub(crate) fn selector_matches(sel: &Option<Selector>, key: &[u8]) -> bool {
         Some(Selector::Regex(r)) => r.is_match(key),
         Some(Selector::XPath(x)) => x.as_bytes() == key,
     }
+}
+
+/// Variables whose values come from the request or the response and stay put while a phase
+/// runs (the rules write none of them).
+fn holds_request_data(name: VariableName) -> bool {
+    use VariableName as V;
+    matches!(
+        name,
+        V::Args
+            | V::ArgsGet
+            | V::ArgsGetNames
+            | V::ArgsNames
+            | V::ArgsPost
+            | V::ArgsPostNames
+            | V::Files
+            | V::FilesNames
+            | V::MultipartFilename
+            | V::MultipartName
+            | V::MultipartPartHeaders
+            | V::QueryString
+            | V::RequestBasename
+            | V::RequestBody
+            | V::RequestCookies
+            | V::RequestCookiesNames
+            | V::RequestFilename
+            | V::RequestHeaders
+            | V::RequestHeadersNames
+            | V::RequestLine
+            | V::RequestMethod
+            | V::RequestProtocol
+            | V::RequestUri
+            | V::RequestUriRaw
+            | V::ResponseBody
+            | V::ResponseHeaders
+            | V::ResponseHeadersNames
+            | V::Xml
+    )
 }

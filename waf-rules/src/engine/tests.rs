@@ -25,6 +25,7 @@ mod phases;
 mod response;
 mod setvar;
 mod targets;
+mod unions;
 
 use super::{Connection, Intervention, RuleSet, Transaction};
 

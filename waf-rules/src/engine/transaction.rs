@@ -11,7 +11,7 @@ use crate::engine::uri::{split_uri, HostPort as _};
 use crate::engine::values::{self, Excluded, Value};
 use crate::engine::{Entry, RuleSet};
 use crate::macros::{MacroString, Resolve};
-use crate::operators::{Captures, OpContext};
+use crate::operators::{ByteSet, Captures, OpContext};
 use crate::transformations::Transformation;
 use crate::variables::{Selector, VariableName};
 use std::borrow::Cow;
@@ -125,6 +125,9 @@ pub struct Transaction<'r> {
     transformed: RefCell<TransformCache>,
     /// The matches of the rule being evaluated (a buffer reused from rule to rule).
     found: Found,
+    /// Per union group of the rule set (see [`Rule::union_group`]): the bytes of the values
+    /// its rules test, transformed, once a rule of the group needed them in this phase.
+    unions: RefCell<Vec<Option<ByteSet>>>,
 }
 
 impl<'r> Transaction<'r> {
@@ -172,6 +175,7 @@ impl<'r> Transaction<'r> {
             scratch: Vec::new(),
             transformed: RefCell::new(TransformCache::new(rules.chain_ids)),
             found: Found::default(),
+            unions: RefCell::new(Vec::new()),
         }
     }
 
@@ -391,6 +395,7 @@ impl<'r> Transaction<'r> {
         let rules = self.rules;
         self.store.slots = Slots::of(&self.store);
         self.transformed.get_mut().clear(self.store.slots.total);
+        self.forget_unions();
         self.skip_after = None;
         self.skip = 0;
         let Some(list) = rules.phases.get(usize::from(phase - 1)) else { return };
@@ -553,6 +558,13 @@ impl<'r> Transaction<'r> {
             }
             return;
         }
+        // No value can match when together they lack a byte the operator requires.
+        if let Some(group) = rule.union_group {
+            let present = self.union_of(rule, group);
+            if rule.operator.required_bytes().iter().any(|set| !set.intersects(&present)) {
+                return;
+            }
+        }
         let excludes =
             |name: VariableName, key: &[u8]| rule.excludes(name, key) || self.removed_target(starter, name, key);
         // Checked per value only when some exclusion can apply to this rule at all.
@@ -678,6 +690,46 @@ impl<'r> Transaction<'r> {
             cache.set(slot, id, current);
         }
         rule.chain.last().is_some_and(|&id| cache.cell(slot, id).is_some())
+    }
+
+    /// The bytes of every value of `rule`'s targets, transformed by its chain, exclusions
+    /// aside: computed once per phase for all the rules of `group` (same targets, same chain).
+    fn union_of(&self, rule: &Rule, group: u32) -> ByteSet {
+        let i = group as usize;
+        if let Some(Some(set)) = self.unions.borrow().get(i) {
+            return *set;
+        }
+        let mut set = ByteSet::EMPTY;
+        for target in &rule.targets {
+            values::for_each(&self.store, target, None, &mut |v| {
+                self.with_transformed(rule, &v, |bytes| set.extend(bytes));
+            });
+        }
+        if let Some(slot) = self.unions.borrow_mut().get_mut(i) {
+            *slot = Some(set);
+        }
+        set
+    }
+
+    /// Calls `f` with `v` transformed by `rule`'s chain (from the cache when it can).
+    fn with_transformed(&self, rule: &Rule, v: &Value<'_>, f: impl FnOnce(&[u8])) {
+        let value: &[u8] = &v.value;
+        let Some(&last) = rule.chain.last() else {
+            return f(value);
+        };
+        if v.slot != NO_SLOT && self.fill_cache(rule, v.slot, value) {
+            if let Some(result) = self.transformed.borrow().get(v.slot, last) {
+                return f(result.unwrap_or(value));
+            }
+        }
+        f(&apply_all(&rule.transformations, value));
+    }
+
+    /// Empties the union cache: a new phase, or a `ctl` that may change what values exist.
+    pub(super) fn forget_unions(&mut self) {
+        let unions = self.unions.get_mut();
+        unions.clear();
+        unions.resize(self.rules.union_groups, None);
     }
 
     fn test(&self, rule: &Rule, resolver: &View<'_>, input: &[u8], captures: &mut Option<Captures>) -> bool {

@@ -14,7 +14,7 @@
 //! SecRule ARGS "@detectXSS" "id:1,phase:2,t:none,t:utf8toUnicode,t:urlDecodeUni,t:htmlEntityDecode,deny"
 //! ```
 
-use super::{LoadContext, OpContext, Operator, OperatorError};
+use super::{ByteSet, LoadContext, OpContext, Operator, OperatorError};
 
 /// The operator.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +30,12 @@ impl Operator for DetectXss {
             captures.set(0, input);
         }
         true
+    }
+
+    /// `<` or `=`, without which [`may_be_xss`] answers false.
+    fn required_bytes(&self) -> &[ByteSet] {
+        const LT_OR_EQ: [ByteSet; 1] = [ByteSet::of(b"<=")];
+        &LT_OR_EQ
     }
 }
 

@@ -22,7 +22,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::pcre::{Limits, Regex};
-use super::{Captures, LoadContext, OpContext, Operator, OperatorError};
+use super::{ByteSet, Captures, LoadContext, OpContext, Operator, OperatorError};
 use crate::macros::MacroString;
 
 /// How many expanded patterns a macro `@rx` keeps compiled.
@@ -113,6 +113,15 @@ impl Operator for Rx {
                 Some(regex) => search(&regex, input, cx.captures.as_deref_mut()),
                 None => false,
             },
+        }
+    }
+
+    /// The prefilter's sets: [`search`] answers false, before any regex runs, for an input
+    /// that lacks a byte of one of them.
+    fn required_bytes(&self) -> &[ByteSet] {
+        match &self.pattern {
+            Pattern::Fixed(regex) => regex.prefilter().map_or(&[], |p| p.required()),
+            Pattern::Empty | Pattern::Macro { .. } => &[],
         }
     }
 }

@@ -74,6 +74,8 @@ impl<'r> Transaction<'r> {
     }
 
     pub(super) fn run_ctl(&mut self, ctl: &Ctl) {
+        // The body processor or the body variable may change what values the rules see.
+        self.forget_unions();
         match ctl {
             Ctl::RuleEngine(m) => self.mode = *m,
             Ctl::RuleRemoveById(ids) => self.removed_ids.extend_from_slice(ids),

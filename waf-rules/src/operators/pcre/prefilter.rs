@@ -25,46 +25,17 @@
 use memchr::{memchr, memchr2, memchr3};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
+use crate::operators::ByteSet;
+
 #[cfg(test)]
 mod tests;
 
 /// At most this many sets are checked per search.
 pub const MAX_CHECKS: usize = 3;
 
-/// A set of bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct ByteSet([u64; 4]);
-
-impl ByteSet {
-    const EMPTY: Self = Self([0; 4]);
-
-    fn insert(&mut self, byte: u8) {
-        self.0[usize::from(byte >> 6)] |= 1 << (byte & 63);
-    }
-
-    fn contains(&self, byte: u8) -> bool {
-        self.0[usize::from(byte >> 6)] & (1 << (byte & 63)) != 0
-    }
-
-    fn union(mut self, other: &Self) -> Self {
-        for (a, b) in self.0.iter_mut().zip(other.0) {
-            *a |= b;
-        }
-        self
-    }
-
-    fn len(&self) -> u32 {
-        self.0.iter().map(|w| w.count_ones()).sum()
-    }
-
-    fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
-        (0..=u8::MAX).filter(|&b| self.contains(b))
-    }
-
-    /// Holds a byte that nearly every value has.
-    fn is_common(&self) -> bool {
-        self.bytes().any(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ')
-    }
+/// Holds a byte that nearly every value has.
+fn is_common(set: &ByteSet) -> bool {
+    set.bytes().any(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ')
 }
 
 /// The sets every match of `hir` needs a byte of (see the module documentation). `None` when
@@ -129,7 +100,7 @@ fn class_set(class: &Class) -> Option<ByteSet> {
 /// The most useful of `sets` for an alternation's union: the smallest uncommon one, else the
 /// smallest.
 fn best(sets: Vec<ByteSet>) -> Option<ByteSet> {
-    sets.into_iter().min_by_key(|s| (s.is_common(), s.len()))
+    sets.into_iter().min_by_key(|s| (is_common(s), s.len()))
 }
 
 /// One scan: the input must hold one of these bytes.
@@ -173,6 +144,8 @@ impl Check {
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     checks: Vec<Check>,
+    /// The sets the checks scan for, in the same order.
+    sets: Vec<ByteSet>,
 }
 
 impl Prefilter {
@@ -187,16 +160,21 @@ impl Prefilter {
             .build()
             .parse(pattern)
             .ok()?;
-        let mut sets: Vec<ByteSet> = required(&hir)?.into_iter().filter(|s| !s.is_common()).collect();
+        let mut sets: Vec<ByteSet> = required(&hir)?.into_iter().filter(|s| !is_common(s)).collect();
         sets.sort_unstable_by_key(|s| (s.len(), *s));
         sets.dedup();
         sets.truncate(MAX_CHECKS);
-        (!sets.is_empty()).then(|| Self { checks: sets.iter().map(Check::new).collect() })
+        (!sets.is_empty()).then(|| Self { checks: sets.iter().map(Check::new).collect(), sets })
     }
 
     /// False when `input` cannot match the pattern; true when it may.
     pub fn may_match(&self, input: &[u8]) -> bool {
         self.checks.iter().all(|check| check.passes(input))
+    }
+
+    /// The sets checked: an input matching the pattern holds a byte of each.
+    pub fn required(&self) -> &[ByteSet] {
+        &self.sets
     }
 
     /// The bytes of each set checked, for tests and diagnostics.
