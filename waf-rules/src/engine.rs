@@ -62,6 +62,7 @@ use self::rule::Rule;
 use self::store::{KeyHasher, VarKey};
 pub use self::transaction::{Connection, Intervention, Transaction};
 use crate::actions::RuleEngine;
+use crate::operators::ByteSet;
 use crate::seclang::{Item, RuleSetSpec, Settings};
 use crate::{operators, transformations};
 
@@ -129,13 +130,36 @@ fn number_chains(rule: &mut Rule, prefixes: &mut HashMap<(u32, &'static str), u3
 
 /// Numbers the union groups of `rule` and its chain (see [`Rule::union_key`]); needs the
 /// transformation chains numbered.
-fn number_unions(rule: &mut Rule, groups: &mut HashMap<String, u32>) {
+fn number_unions(rule: &mut Rule, groups: &mut HashMap<String, u32>, relevant: &mut Vec<ByteSet>) {
     if let Some(key) = rule.union_key() {
         let next = u32::try_from(groups.len()).unwrap_or(u32::MAX);
-        rule.union_group = Some(*groups.entry(key).or_insert(next));
+        let group = *groups.entry(key).or_insert(next);
+        rule.union_group = Some(group);
+        let i = group as usize;
+        if relevant.len() <= i {
+            relevant.resize(i + 1, ByteSet::EMPTY);
+        }
+        relevant[i] = rule.operator.required_bytes().iter().fold(relevant[i], |all, set| all.union(set));
     }
     if let Some(child) = &mut rule.chained {
-        number_unions(child, groups);
+        number_unions(child, groups, relevant);
+    }
+}
+
+/// The bytes the rules of a union group require, as a table for scanning values.
+#[derive(Debug)]
+pub(crate) struct UnionBytes {
+    /// Every byte some rule of the group requires.
+    pub(crate) relevant: ByteSet,
+    /// `relevant` as a lookup table.
+    pub(crate) table: Box<[bool; 256]>,
+}
+
+impl UnionBytes {
+    fn new(relevant: ByteSet) -> Self {
+        let mut table = Box::new([false; 256]);
+        relevant.bytes().for_each(|b| table[usize::from(b)] = true);
+        UnionBytes { relevant, table }
     }
 }
 
@@ -166,8 +190,8 @@ pub struct RuleSet {
     pub(crate) mode: RuleEngine,
     /// Transformation chain ids are `1..chain_ids` (see [`number_chains`]).
     pub(crate) chain_ids: usize,
-    /// How many union groups the rules form (see [`number_unions`]).
-    pub(crate) union_groups: usize,
+    /// The union groups the rules form (see [`number_unions`]), by number.
+    pub(crate) unions: Vec<UnionBytes>,
     /// The tags of the rules, numbered (see [`number_tags`]).
     pub(crate) tags: HashMap<String, u32>,
     /// The hasher of the transactions' collections, which hashed the rules' keys.
@@ -194,13 +218,14 @@ impl RuleSet {
         let mut chains = HashMap::new();
         let mut tags = HashMap::new();
         let mut unions = HashMap::new();
+        let mut relevant = Vec::new();
         let keys = KeyHasher::default();
         for item in &spec.items {
             match item {
                 Item::Rule(r) => {
                     let mut rule = Rule::compile(r, ops, trs, &keys)?;
                     number_chains(&mut rule, &mut chains);
-                    number_unions(&mut rule, &mut unions);
+                    number_unions(&mut rule, &mut unions, &mut relevant);
                     number_tags(&mut rule, &mut tags);
                     let i = usize::from(rule.phase.clamp(1, 5) - 1);
                     let phase = &mut phases[i];
@@ -222,18 +247,8 @@ impl RuleSet {
         let mode = spec.settings.rule_engine.unwrap_or(RuleEngine::DetectionOnly);
         let chain_ids = chains.len() + 1;
         let groups = (0..10).map(|i| keys.key(&i.to_string())).collect();
-        let union_groups = unions.len();
-        Ok(RuleSet {
-            phases,
-            settings: spec.settings.clone(),
-            mode,
-            chain_ids,
-            union_groups,
-            tags,
-            keys,
-            groups,
-            rule_count,
-        })
+        let unions = relevant.into_iter().map(UnionBytes::new).collect();
+        Ok(RuleSet { phases, settings: spec.settings.clone(), mode, chain_ids, unions, tags, keys, groups, rule_count })
     }
 
     /// Loads and compiles a configuration file (and what it includes).

@@ -692,17 +692,30 @@ impl<'r> Transaction<'r> {
         rule.chain.last().is_some_and(|&id| cache.cell(slot, id).is_some())
     }
 
-    /// The bytes of every value of `rule`'s targets, transformed by its chain, exclusions
-    /// aside: computed once per phase for all the rules of `group` (same targets, same chain).
+    /// The bytes the rules of `group` (same targets, same chain) require that the values of
+    /// `rule`'s targets hold once transformed, exclusions aside: computed once per phase for
+    /// the whole group.
     fn union_of(&self, rule: &Rule, group: u32) -> ByteSet {
         let i = group as usize;
         if let Some(Some(set)) = self.unions.borrow().get(i) {
             return *set;
         }
+        // Only the bytes some rule of the group requires are collected, and no more values are
+        // read once all of them were seen.
+        let Some(wanted) = self.rules.unions.get(i) else { return ByteSet::FULL };
         let mut set = ByteSet::EMPTY;
         for target in &rule.targets {
             values::for_each(&self.store, target, None, &mut |v| {
-                self.with_transformed(rule, &v, |bytes| set.extend(bytes));
+                if set == wanted.relevant {
+                    return;
+                }
+                self.with_transformed(rule, &v, |bytes| {
+                    for &b in bytes {
+                        if wanted.table[usize::from(b)] {
+                            set.insert(b);
+                        }
+                    }
+                });
             });
         }
         if let Some(slot) = self.unions.borrow_mut().get_mut(i) {
@@ -729,7 +742,7 @@ impl<'r> Transaction<'r> {
     pub(super) fn forget_unions(&mut self) {
         let unions = self.unions.get_mut();
         unions.clear();
-        unions.resize(self.rules.union_groups, None);
+        unions.resize(self.rules.unions.len(), None);
     }
 
     fn test(&self, rule: &Rule, resolver: &View<'_>, input: &[u8], captures: &mut Option<Captures>) -> bool {

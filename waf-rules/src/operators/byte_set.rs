@@ -10,6 +10,9 @@ impl ByteSet {
     /// No byte.
     pub const EMPTY: Self = Self([0; 4]);
 
+    /// Every byte.
+    pub const FULL: Self = Self([u64::MAX; 4]);
+
     /// The set of `bytes`.
     pub const fn of(bytes: &[u8]) -> Self {
         let mut set = Self::EMPTY;
