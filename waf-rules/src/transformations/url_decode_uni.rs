@@ -15,7 +15,7 @@ use super::cbytes::{hex_pair, is_hex};
 
 /// See the [module documentation](self).
 pub fn url_decode_uni(input: &[u8]) -> Cow<'_, [u8]> {
-    if !input.iter().any(|&b| b == b'%' || b == b'+') {
+    if memchr::memchr2(b'%', b'+', input).is_none() {
         return Cow::Borrowed(input);
     }
     let mut out = Vec::with_capacity(input.len());
