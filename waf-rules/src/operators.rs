@@ -48,7 +48,7 @@ pub mod validate_utf8_encoding;
 pub mod within;
 
 #[cfg(test)]
-mod corpus;
+pub(crate) mod corpus;
 #[cfg(test)]
 mod tests;
 

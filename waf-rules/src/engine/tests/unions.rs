@@ -113,3 +113,58 @@ fn a_ctl_that_changes_the_body_processor_is_seen() {
     let (tx, _) = request(&rules, &req);
     assert_eq!(ids(&tx), [1, 3]);
 }
+
+/// The CRS at blocking paranoia level 4 (every rule on), with and without the skip, on
+/// requests carrying the CRS regression strings in arguments, a cookie and a header: the same
+/// rules match.
+#[test]
+fn the_crs_matches_the_same_rules_with_and_without_skips() {
+    use crate::crs::{self, CrsLayout, CrsMode};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../third_party/coreruleset");
+    let layout = CrsLayout::find(&root).expect("the vendored CRS");
+    let setup = crs::config(&layout, CrsMode::RegressionTests);
+    let with = RuleSet::from_str("crs", &setup, ".").unwrap_or_else(|e| panic!("{e}"));
+    let mut without = RuleSet::from_str("crs", &setup, ".").unwrap_or_else(|e| panic!("{e}"));
+    // No rule in a group: every rule is evaluated, as before the skip existed.
+    fn ungroup(rule: &mut crate::engine::rule::Rule) {
+        rule.union_group = None;
+        if let Some(child) = &mut rule.chained {
+            ungroup(child);
+        }
+    }
+    without.phases.iter_mut().flat_map(|p| &mut p.rules).for_each(ungroup);
+    let grouped =
+        |rules: &RuleSet| rules.phases.iter().flat_map(|p| &p.rules).filter(|r| r.union_group.is_some()).count();
+    assert!(grouped(&with) > 100 && grouped(&without) == 0);
+
+    let corpus = crate::operators::corpus::crs_strings();
+    let mut rng = Rng::new(0x5eed_0002);
+    let (mut compared, mut skipped_somewhere) = (0, 0);
+    for _ in 0..300 {
+        let value = String::from_utf8_lossy(rng.pick(&corpus).as_slice()).into_owned();
+        let other = String::from_utf8_lossy(rng.pick(&corpus).as_slice()).into_owned();
+        // Percent-encoded into the query and body, raw (when it fits a header) elsewhere.
+        let encoded: String = value.bytes().map(|b| format!("%{b:02X}")).collect();
+        let uri = format!("/shop/item?q={encoded}&id=7");
+        let body = format!("comment={}", other.bytes().map(|b| format!("%{b:02X}")).collect::<String>());
+        let header_safe = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+        let mut req = Request::post(&uri, "application/x-www-form-urlencoded", body.as_bytes())
+            .header("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
+            .header("Accept", "text/html");
+        let cookie = format!("session={other}");
+        if header_safe(&value) {
+            req = req.header("Referer", &value);
+        }
+        if header_safe(&other) && !other.contains(';') {
+            req = req.header("Cookie", &cookie);
+        }
+        let (a, _) = request(&with, &req);
+        let (b, _) = request(&without, &req);
+        assert_eq!(ids(&a), ids(&b), "value {value:?}, other {other:?}");
+        assert_eq!(tx_var(&a, "blocking_inbound_anomaly_score"), tx_var(&b, "blocking_inbound_anomaly_score"));
+        compared += 1;
+        skipped_somewhere += usize::from(!ids(&a).is_empty());
+    }
+    assert_eq!(compared, 300);
+    assert!(skipped_somewhere > 100, "the strings trigger rules ({skipped_somewhere} of 300)");
+}
