@@ -3,6 +3,8 @@
 //! to the `regex` crate with the same meaning.
 //!
 //! - An empty pattern always matches, without captures (v3).
+//! - `^.*$` (the CRS's "every header name" rule, 920450) matches every subject whole under
+//!   `DOTALL | MULTILINE`: it is answered without a search, group 0 the whole input.
 //! - With `capture`, group 0 is the whole match and group *n* the *n*th parenthesized group,
 //!   for every group of the pattern that took part in the match (v3 sets all of them, not only
 //!   0 to 9).
@@ -41,6 +43,8 @@ type Cache = Mutex<Vec<(Vec<u8>, Option<Arc<Regex>>)>>;
 enum Pattern {
     /// `@rx` with an empty argument: always true.
     Empty,
+    /// `^.*$`: always true, the whole input matched.
+    Whole,
     /// Compiled at load.
     Fixed(Regex),
     /// Expanded per evaluation.
@@ -53,6 +57,7 @@ impl Rx {
         let text = MacroString::parse(pattern);
         let pattern = match text.constant() {
             Some([]) => Pattern::Empty,
+            Some(b"^.*$") => Pattern::Whole,
             Some(_) => match Regex::new(pattern, Limits::default()) {
                 Ok((regex, _)) => Pattern::Fixed(regex),
                 Err(source) => return Err(OperatorError::Regex { pattern: pattern.to_owned(), source }),
@@ -108,6 +113,13 @@ impl Operator for Rx {
     fn evaluate(&self, cx: &mut OpContext<'_>, input: &[u8]) -> bool {
         match &self.pattern {
             Pattern::Empty => true,
+            Pattern::Whole => {
+                if let Some(captures) = cx.captures.as_deref_mut() {
+                    captures.clear();
+                    captures.set(0, input);
+                }
+                true
+            }
             Pattern::Fixed(regex) => search(regex, input, cx.captures.as_deref_mut()),
             Pattern::Macro { text, cache } => match Self::expanded(text, cache, cx) {
                 Some(regex) => search(&regex, input, cx.captures.as_deref_mut()),
@@ -121,7 +133,7 @@ impl Operator for Rx {
     fn required_bytes(&self) -> &[ByteSet] {
         match &self.pattern {
             Pattern::Fixed(regex) => regex.prefilter().map_or(&[], |p| p.required()),
-            Pattern::Empty | Pattern::Macro { .. } => &[],
+            Pattern::Empty | Pattern::Whole | Pattern::Macro { .. } => &[],
         }
     }
 }

@@ -149,6 +149,26 @@ fn rx_captures_every_group_and_replaces_old_ones() {
 }
 
 #[test]
+fn rx_whole_input_shortcut_agrees_with_the_regex() {
+    // `^.*$` is answered without a search; the regex it stands for gives the same answers and
+    // group 0, newlines, empty and non-UTF-8 subjects included.
+    let fast = rx::Rx::new("^.*$").unwrap();
+    let (regex, _) = crate::operators::pcre::Regex::new("^.*$", crate::operators::pcre::Limits::default()).unwrap();
+    let inputs: [&[u8]; 8] = [b"", b"user-agent", b"a\nb", b"a\n", b"\n", b"\nx\n\n", b"\x00\xff\xc3", b"  spaced  "];
+    for input in inputs {
+        let mut locations = regex.capture_locations();
+        assert!(regex.captures_read(&mut locations, input), "{}", show(input));
+        let whole = locations.get(0).map(|(s, e)| &input[s..e]);
+        let mut captures = Captures::new();
+        captures.set(3, b"stale");
+        assert!(evaluate(&fast, input, Some(&mut captures)));
+        assert_eq!(captures.get(0), whole, "{}", show(input));
+        assert_eq!(captures.iter().count(), 1);
+        assert!(evaluate(&fast, input, None));
+    }
+}
+
+#[test]
 fn rx_with_macros_compiles_each_expansion_once() {
     struct Prefix<'a>(&'a [u8]);
     impl Resolve for Prefix<'_> {
