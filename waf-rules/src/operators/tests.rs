@@ -153,7 +153,7 @@ fn rx_whole_input_shortcut_agrees_with_the_regex() {
     // `^.*$` is answered without a search; the regex it stands for gives the same answers and
     // group 0, newlines, empty and non-UTF-8 subjects included.
     let fast = rx::Rx::new("^.*$").unwrap();
-    let (regex, _) = crate::operators::pcre::Regex::new("^.*$", crate::operators::pcre::Limits::default()).unwrap();
+    let (regex, _) = pcre::Regex::new("^.*$", pcre::Limits::default()).unwrap();
     let inputs: [&[u8]; 8] = [b"", b"user-agent", b"a\nb", b"a\n", b"\n", b"\nx\n\n", b"\x00\xff\xc3", b"  spaced  "];
     for input in inputs {
         let mut locations = regex.capture_locations();
