@@ -19,6 +19,7 @@ use std::cell::RefCell;
 use std::io::Write as _;
 
 mod effects;
+mod unions;
 
 /// Where the request came from and went to.
 #[derive(Debug, Clone, Default)]
@@ -559,11 +560,8 @@ impl<'r> Transaction<'r> {
             return;
         }
         // No value can match when together they lack a byte the operator requires.
-        if let Some(group) = rule.union_group {
-            let present = self.union_of(rule, group);
-            if rule.operator.required_bytes().iter().any(|set| !set.intersects(&present)) {
-                return;
-            }
+        if self.skipped(rule) {
+            return;
         }
         let excludes =
             |name: VariableName, key: &[u8]| rule.excludes(name, key) || self.removed_target(starter, name, key);
@@ -690,59 +688,6 @@ impl<'r> Transaction<'r> {
             cache.set(slot, id, current);
         }
         rule.chain.last().is_some_and(|&id| cache.cell(slot, id).is_some())
-    }
-
-    /// The bytes the rules of `group` (same targets, same chain) require that the values of
-    /// `rule`'s targets hold once transformed, exclusions aside: computed once per phase for
-    /// the whole group.
-    fn union_of(&self, rule: &Rule, group: u32) -> ByteSet {
-        let i = group as usize;
-        if let Some(Some(set)) = self.unions.borrow().get(i) {
-            return *set;
-        }
-        // Only the bytes some rule of the group requires are collected, and no more values are
-        // read once all of them were seen.
-        let Some(wanted) = self.rules.unions.get(i) else { return ByteSet::FULL };
-        let mut set = ByteSet::EMPTY;
-        for target in &rule.targets {
-            values::for_each(&self.store, target, None, &mut |v| {
-                if set == wanted.relevant {
-                    return;
-                }
-                self.with_transformed(rule, &v, |bytes| {
-                    for &b in bytes {
-                        if wanted.table[usize::from(b)] {
-                            set.insert(b);
-                        }
-                    }
-                });
-            });
-        }
-        if let Some(slot) = self.unions.borrow_mut().get_mut(i) {
-            *slot = Some(set);
-        }
-        set
-    }
-
-    /// Calls `f` with `v` transformed by `rule`'s chain (from the cache when it can).
-    fn with_transformed(&self, rule: &Rule, v: &Value<'_>, f: impl FnOnce(&[u8])) {
-        let value: &[u8] = &v.value;
-        let Some(&last) = rule.chain.last() else {
-            return f(value);
-        };
-        if v.slot != NO_SLOT && self.fill_cache(rule, v.slot, value) {
-            if let Some(result) = self.transformed.borrow().get(v.slot, last) {
-                return f(result.unwrap_or(value));
-            }
-        }
-        f(&apply_all(&rule.transformations, value));
-    }
-
-    /// Empties the union cache: a new phase, or a `ctl` that may change what values exist.
-    pub(super) fn forget_unions(&mut self) {
-        let unions = self.unions.get_mut();
-        unions.clear();
-        unions.resize(self.rules.unions.len(), None);
     }
 
     fn test(&self, rule: &Rule, resolver: &View<'_>, input: &[u8], captures: &mut Option<Captures>) -> bool {
