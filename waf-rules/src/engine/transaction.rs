@@ -126,8 +126,8 @@ pub struct Transaction<'r> {
     transformed: RefCell<TransformCache>,
     /// The matches of the rule being evaluated (a buffer reused from rule to rule).
     found: Found,
-    /// Per union group of the rule set (see [`Rule::union_group`]): the bytes of the values
-    /// its rules test, transformed, once a rule of the group needed them in this phase.
+    /// Per union group of the rule set (see [`Rule::union_group`]): which of the bytes its
+    /// rules require its transformed values hold, once a rule of the group asked in this phase.
     unions: RefCell<Vec<Option<ByteSet>>>,
 }
 

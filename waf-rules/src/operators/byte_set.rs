@@ -29,13 +29,6 @@ impl ByteSet {
         self.0[usize::from(byte >> 6)] |= 1 << (byte & 63);
     }
 
-    /// Adds every byte of `bytes`.
-    pub fn extend(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.insert(b);
-        }
-    }
-
     /// Whether `byte` is in the set.
     pub fn contains(&self, byte: u8) -> bool {
         self.0[usize::from(byte >> 6)] & (1 << (byte & 63)) != 0
@@ -82,7 +75,8 @@ mod tests {
         assert_eq!(a.len(), 2);
         let b = ByteSet::of(b"\x00\xff");
         assert!(!a.intersects(&b));
-        a.extend(b"x\xff");
+        a.insert(b'x');
+        a.insert(0xff);
         assert!(a.intersects(&b));
         assert_eq!(a.union(&b).bytes().collect::<Vec<_>>(), [0, b'<', b'=', b'x', 0xff]);
         assert!(ByteSet::EMPTY.is_empty() && !a.is_empty());
