@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use model::{WafMode, WafPolicy};
 use waf_rules::actions::RuleEngine;
 use waf_rules::crs::{self, CrsLayout, CrsMode};
-use waf_rules::engine::RuleSet;
+use waf_rules::engine::{Collections, RuleSet};
 
 /// Why a WAF policy did not compile.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,8 @@ pub struct Policy {
     pub audit_log: bool,
     /// Counters.
     pub stats: Arc<WafStats>,
+    /// The policy's persistent collections (`initcol:ip=...`), kept across reloads by name.
+    pub collections: Arc<Collections>,
 }
 
 /// Counters of one policy.
@@ -80,6 +82,8 @@ impl WafStats {
 pub struct WafRegistry {
     compiled: Mutex<HashMap<String, Weak<RuleSet>>>,
     stats: Mutex<BTreeMap<String, Arc<WafStats>>>,
+    /// Persistent collections by policy name: a reload keeps the counters rules built up.
+    collections: Mutex<BTreeMap<String, Arc<Collections>>>,
 }
 
 impl WafRegistry {
@@ -89,6 +93,16 @@ impl WafRegistry {
     }
 
     /// Every policy's counters, by name.
+    /// The persistent collections of policy `name`.
+    pub fn collections(&self, name: &str) -> Arc<Collections> {
+        self.collections.lock().unwrap().entry(name.to_owned()).or_default().clone()
+    }
+
+    /// Every policy's persistent collections, by name.
+    pub fn all_collections(&self) -> Vec<(String, Arc<Collections>)> {
+        self.collections.lock().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
     pub fn all_stats(&self) -> Vec<(String, Arc<WafStats>)> {
         self.stats.lock().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
@@ -127,6 +141,7 @@ impl WafRegistry {
             response_body_limit: policy.response_body_limit,
             audit_log: policy.audit_log,
             stats: self.stats(&policy.name),
+            collections: self.collections(&policy.name),
         }))
     }
 }
@@ -239,5 +254,20 @@ pub fn render_metrics(registry: &WafRegistry, out: &mut String) {
         for (rule, n) in s.rule_matches() {
             let _ = writeln!(out, "rampart_waf_rule_matches_total{{policy=\"{name}\",rule=\"{rule}\"}} {n}");
         }
+    }
+    out.push_str(
+        "# HELP rampart_waf_collection_records Records in a policy's persistent collections (IP, GLOBAL, ...).\n",
+    );
+    out.push_str("# TYPE rampart_waf_collection_records gauge\n");
+    let collections = registry.all_collections();
+    for (name, c) in &collections {
+        let _ = writeln!(out, "rampart_waf_collection_records{{policy=\"{name}\"}} {}", c.records());
+    }
+    out.push_str(
+        "# HELP rampart_waf_collection_evictions_total Live records evicted to keep a policy's collections bounded.\n",
+    );
+    out.push_str("# TYPE rampart_waf_collection_evictions_total counter\n");
+    for (name, c) in &collections {
+        let _ = writeln!(out, "rampart_waf_collection_evictions_total{{policy=\"{name}\"}} {}", c.evicted());
     }
 }

@@ -44,6 +44,7 @@
 //! - [`log`]: error-log lines (ModSecurity's format) and the JSON audit entry.
 
 mod cache;
+mod collections;
 mod log;
 mod rule;
 mod store;
@@ -57,6 +58,7 @@ mod tests;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use self::collections::{Collections, DEFAULT_MAX_RECORDS, DEFAULT_TIMEOUT_SECS};
 pub use self::log::{AuditEntry, MatchedRule};
 use self::rule::Rule;
 use self::store::{KeyHasher, VarKey};

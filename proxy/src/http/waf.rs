@@ -44,6 +44,7 @@ pub(crate) async fn inspect(
     };
     let mut tx = Transaction::new(&policy.rules, &conn);
     tx.set_mode(policy.mode);
+    tx.set_collections(&policy.collections);
     let (resp, outcome) = run(ctx, target, policy, &mut tx, req).await;
     tx.process_logging();
     report(policy, &tx);

@@ -127,3 +127,41 @@ async fn a_policy_whose_rules_do_not_load_is_refused_and_the_old_config_keeps_se
     let r = get(&client(), web, "x", "/search?q=%3Cscript%3Ealert(1)%3C/script%3E").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// A rate limit kept in the `IP` collection: the fourth request from a client gets 429, and
+/// the count survives a config reload (the policy keeps its collections by name).
+#[tokio::test]
+async fn persistent_collections_count_across_requests_and_reloads() {
+    let a = Backend::start("a").await;
+    // The listener and admin addresses stay as written ("port 0"), so a reload keeps them.
+    let yaml = |limit: u32| {
+        format!(
+            r#"
+admin: {{ address: "127.0.0.1:0" }}
+listeners: [ {{ name: web, address: "127.0.0.1:0", protocol: http, waf: limit }} ]
+routes: [ {{ paths: [ {{ path: /, backend: a }} ] }} ]
+services: [ {{ name: a, endpoints: ["{}"] }} ]
+waf:
+  - name: limit
+    directives: |
+      SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{{REMOTE_ADDR}},setvar:ip.hits=+1"
+      SecRule IP:hits "@gt {limit}" "id:2,phase:1,deny,status:429,msg:'rate limited'"
+"#,
+            a.addr
+        )
+    };
+    let p = harness::start(&yaml(3)).await;
+    let web = addr(&p, "web").await;
+    let c = client();
+    for n in 1..=3 {
+        assert_eq!(get(&c, web, "x", "/").await.status, StatusCode::OK, "request {n}");
+    }
+    assert_eq!(get(&c, web, "x", "/").await.status.as_u16(), 429);
+    assert_eq!(a.count(), 3, "the refused request never reached the origin");
+    let m = metrics(&p).await;
+    assert_eq!(metric(&m, r#"rampart_waf_collection_records{policy="limit"}"#), Some(1.0), "{m}");
+    // A new config with a higher limit: the five hits so far are kept, so one more passes.
+    harness::apply(&p, &yaml(5)).await.unwrap();
+    assert_eq!(get(&c, web, "x", "/").await.status, StatusCode::OK, "hit 5 is under the new limit");
+    assert_eq!(get(&c, web, "x", "/").await.status.as_u16(), 429, "hit 6 is over it");
+}

@@ -145,15 +145,15 @@ impl Rule {
                     let key = sv.key.constant().map(|k| keys.key(&String::from_utf8_lossy(k)));
                     per_match.push(PerMatch { action: a.clone(), key });
                 }
-                Action::SetEnv(_) => per_match.push(PerMatch { action: a.clone(), key: None }),
-                Action::Ctl(_)
-                | Action::Skip(_)
-                | Action::SkipAfter(_)
+                // In the order written: `initcol:ip=...,setvar:ip.hits=+1` opens the record
+                // before adding to it.
+                Action::SetEnv(_)
                 | Action::InitCol(_)
                 | Action::ExpireVar(_)
                 | Action::SetUid(_)
                 | Action::SetSid(_)
-                | Action::SetRsc(_) => after_match.push(a.clone()),
+                | Action::SetRsc(_) => per_match.push(PerMatch { action: a.clone(), key: None }),
+                Action::Ctl(_) | Action::Skip(_) | Action::SkipAfter(_) => after_match.push(a.clone()),
                 Action::MultiMatch => multi_match = true,
                 Action::Capture => capture = true,
                 Action::Status(s) => status = Some(*s),

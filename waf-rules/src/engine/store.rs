@@ -107,6 +107,10 @@ impl<'r> Vars<'r> {
         }
     }
 
+    pub(crate) fn clear(&mut self) {
+        self.map.clear();
+    }
+
     pub(crate) fn remove(&mut self, key: &str) {
         self.map.shift_remove(&*lower(key));
     }

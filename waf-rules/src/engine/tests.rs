@@ -8,6 +8,7 @@
 //! - `flow`: `skip`, `skipAfter` and markers, `allow` and its scopes.
 //! - `ctl`: `ctl:ruleEngine`, `ruleRemoveById/ByTag`, `ruleRemoveTargetById/ByTag`.
 //! - `setvar`: `setvar` operations, macros in keys and values, numbers.
+//! - `collections`: persistent collections (`initcol`, `expirevar`, `SecCollectionTimeout`).
 //! - `targets`: `!` exclusions, `&` counts, selectors, negated operators with no values.
 //! - `modes`: `SecRuleEngine` modes, disruptive actions, `status`, `block`.
 //! - `bodies`: request body processors and `REQBODY_ERROR`.
@@ -17,6 +18,7 @@
 mod bodies;
 mod cache;
 mod chains;
+mod collections;
 mod ctl;
 mod flow;
 mod log;

@@ -4,6 +4,7 @@
 use crate::actions::{Action, AllowScope, Ctl, Disruptive, IdRange, RuleEngine, SetVarOp};
 use crate::body::{self, BodyConfig, BodyProcessor};
 use crate::engine::cache::{Cell, Slots, TransformCache, NO_SLOT};
+use crate::engine::collections::Collections;
 use crate::engine::log::{log_text, MatchedRule, RuleLog};
 use crate::engine::rule::{selector_matches, PerMatch, Rule};
 use crate::engine::store::{Pairs, Store, VarKey, Vars};
@@ -129,6 +130,11 @@ pub struct Transaction<'r> {
     /// Per union group of the rule set (see [`Rule::union_group`]): which of the bytes its
     /// rules require its transformed values hold, once a rule of the group asked in this phase.
     unions: RefCell<Vec<Option<ByteSet>>>,
+    /// The store of persistent collections, when the caller gave one.
+    collections: Option<&'r Collections>,
+    /// The record key each persistent collection was opened with (`IP`, `GLOBAL`,
+    /// `RESOURCE`, `SESSION`, `USER`; see `effects::persistent_index`).
+    opened: [Option<Vec<u8>>; 5],
 }
 
 impl<'r> Transaction<'r> {
@@ -177,7 +183,15 @@ impl<'r> Transaction<'r> {
             transformed: RefCell::new(TransformCache::new(rules.chain_ids)),
             found: Found::default(),
             unions: RefCell::new(Vec::new()),
+            collections: None,
+            opened: Default::default(),
         }
+    }
+
+    /// Keeps the persistent collections (`initcol:ip=...`) in `store`, across transactions;
+    /// without one they live as long as this transaction.
+    pub fn set_collections(&mut self, store: &'r Collections) {
+        self.collections = Some(store);
     }
 
     /// Overrides the engine mode (`SecRuleEngine`), e.g. from a proxy policy.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::albedo;
 use super::runner::{Outcome, Target};
-use crate::engine::{Connection, RuleSet, Transaction};
+use crate::engine::{Collections, Connection, RuleSet, Transaction};
 use crate::request::RawRequest;
 
 /// Runs requests through a compiled rule set and the albedo backend.
@@ -15,12 +15,14 @@ use crate::request::RawRequest;
 pub struct WafTarget {
     rules: Arc<RuleSet>,
     next_id: AtomicU64,
+    /// Persistent collections, shared by the run's requests as a server shares them.
+    collections: Collections,
 }
 
 impl WafTarget {
     /// A target for `rules`.
     pub fn new(rules: Arc<RuleSet>) -> Self {
-        WafTarget { rules, next_id: AtomicU64::new(1) }
+        WafTarget { rules, next_id: AtomicU64::new(1), collections: Collections::new() }
     }
 
     /// Runs one request and returns the finished transaction's outcome.
@@ -34,6 +36,7 @@ impl WafTarget {
             unique_id: format!("ftw-{n:08}"),
         };
         let mut tx = Transaction::new(&self.rules, &conn);
+        tx.set_collections(&self.collections);
         let merged = merge_headers(&request.headers);
         let headers = merged.iter().map(|(n, v)| (n.as_slice(), v.as_slice()));
         let mut intervention = tx.process_request_headers(&request.method, &request.uri, &request.protocol, headers);

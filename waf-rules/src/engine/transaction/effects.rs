@@ -2,6 +2,8 @@
 //! `skipAfter` and `ctl` once the chain matched.
 
 use super::*;
+use crate::actions::Collection;
+use crate::engine::collections::{leading_int, Collections, Write, DEFAULT_TIMEOUT_SECS};
 
 impl<'r> Transaction<'r> {
     pub(super) fn run_per_match(&mut self, per_match: &'r PerMatch) {
@@ -16,29 +18,51 @@ impl<'r> Transaction<'r> {
                 // The new value is written over the old one: no allocation once the key exists.
                 let mut scratch = std::mem::take(&mut self.scratch);
                 scratch.clear();
+                let persistent = self.opened(sv.collection);
                 match &sv.op {
                     SetVarOp::Delete => {
                         if let Some(c) = self.store.vars_mut(name) {
                             c.remove(key.as_str());
                         }
+                        if let Some((store, record)) = persistent {
+                            store.write(sv.collection, &record, key.as_str(), Write::Delete, self.collection_timeout());
+                        }
                     }
-                    SetVarOp::SetToOne => self.write_var(name, &key, b"1"),
-                    SetVarOp::Set(v) => {
-                        v.expand_into(&View { store: &self.store }, &mut scratch);
+                    SetVarOp::SetToOne | SetVarOp::Set(_) => {
+                        match &sv.op {
+                            SetVarOp::Set(v) => v.expand_into(&View { store: &self.store }, &mut scratch),
+                            _ => scratch.push(b'1'),
+                        }
                         self.write_var(name, &key, &scratch);
+                        if let Some((store, record)) = persistent {
+                            let write = Write::Set(&scratch);
+                            store.write(sv.collection, &record, key.as_str(), write, self.collection_timeout());
+                        }
                     }
                     SetVarOp::Add(v) | SetVarOp::Sub(v) => {
                         v.expand_into(&View { store: &self.store }, &mut scratch);
                         let delta = leading_int(&scratch);
+                        let delta = if matches!(sv.op, SetVarOp::Add(_)) { delta } else { delta.saturating_neg() };
+                        // An opened record adds to its own value, which other transactions may
+                        // have moved since it was opened: the sum comes back to this one.
+                        let stored = persistent.and_then(|(store, record)| {
+                            store.write(
+                                sv.collection,
+                                &record,
+                                key.as_str(),
+                                Write::Add(delta),
+                                self.collection_timeout(),
+                            )
+                        });
                         if let Some(slot) = self.store.vars_mut(name).map(|c| key.value_mut(c)) {
-                            let current = leading_int(slot);
-                            let n = if matches!(sv.op, SetVarOp::Add(_)) {
-                                current.saturating_add(delta)
-                            } else {
-                                current.saturating_sub(delta)
-                            };
-                            slot.clear();
-                            let _ = write!(slot, "{n}");
+                            match stored {
+                                Some(v) => *slot = v,
+                                None => {
+                                    let n = leading_int(slot).saturating_add(delta);
+                                    slot.clear();
+                                    let _ = write!(slot, "{n}");
+                                }
+                            }
                         }
                     }
                 }
@@ -48,8 +72,48 @@ impl<'r> Transaction<'r> {
                 let v = self.expand(&e.value).into_owned();
                 self.store.env.set(&e.name, v);
             }
+            Action::InitCol(i) => {
+                let key = self.expand(&i.key).into_owned();
+                self.open_collection(i.collection, key);
+            }
+            Action::SetSid(k) => self.open_collection(Collection::Session, self.expand(k).into_owned()),
+            Action::SetUid(k) => self.open_collection(Collection::User, self.expand(k).into_owned()),
+            Action::SetRsc(k) => self.open_collection(Collection::Resource, self.expand(k).into_owned()),
+            Action::ExpireVar(e) => {
+                if let Some((store, record)) = self.opened(e.collection) {
+                    let var = String::from_utf8_lossy(&self.expand(&e.key)).into_owned();
+                    let secs = u64::try_from(leading_int(&self.expand(&e.seconds))).unwrap_or(0);
+                    let after = std::time::Duration::from_secs(secs);
+                    store.expire(e.collection, &record, &var, after, self.collection_timeout());
+                }
+            }
             _ => {}
         }
+    }
+
+    /// The store and record key of `collection` when a persistent record of it is open.
+    fn opened(&self, collection: Collection) -> Option<(&'r Collections, Vec<u8>)> {
+        let store = self.collections?;
+        let key = self.opened.get(persistent_index(collection)?)?.as_ref()?;
+        Some((store, key.clone()))
+    }
+
+    /// `initcol`, `setsid`, `setuid`, `setrsc`: the transaction's copy of `collection` becomes
+    /// record `key` of the store (without a store, the collection stays the transaction's own).
+    fn open_collection(&mut self, collection: Collection, key: Vec<u8>) {
+        let (Some(store), Some(i)) = (self.collections, persistent_index(collection)) else { return };
+        let vars = store.open(collection, &key, self.collection_timeout());
+        if let Some(local) = self.store.vars_mut(collection.as_str()) {
+            local.clear();
+            for (k, v) in vars {
+                local.set(&k, v);
+            }
+        }
+        self.opened[i] = Some(key);
+    }
+
+    fn collection_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.rules.settings.collection_timeout.unwrap_or(DEFAULT_TIMEOUT_SECS))
     }
 
     /// Sets `key` of collection `name` (`TX`, ...) to `value`, reusing the old value's buffer.
@@ -66,9 +130,6 @@ impl<'r> Transaction<'r> {
             Action::Skip(n) => self.skip = *n,
             Action::SkipAfter(m) => self.skip_after = Some(m),
             Action::Ctl(c) => self.run_ctl(c),
-            Action::InitCol(_) | Action::ExpireVar(_) | Action::SetUid(_) | Action::SetSid(_) | Action::SetRsc(_) => {
-                // Persistent collections are transaction-local here: nothing to open or expire.
-            }
             _ => {}
         }
     }
@@ -148,21 +209,14 @@ impl<'k> Key<'k> {
     }
 }
 
-/// The leading integer of a value, as `atoi` reads it (0 when there is none).
-fn leading_int(v: &[u8]) -> i64 {
-    let s = v.trim_ascii_start();
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    for &d in digits.iter().take_while(|d| d.is_ascii_digit()) {
-        n = n.saturating_mul(10).saturating_add(i64::from(d - b'0'));
-    }
-    if neg {
-        -n
-    } else {
-        n
-    }
+/// Where the record key of a persistent collection is kept in `Transaction::opened`.
+pub(super) fn persistent_index(collection: Collection) -> Option<usize> {
+    Some(match collection {
+        Collection::Tx => return None,
+        Collection::Ip => 0,
+        Collection::Global => 1,
+        Collection::Resource => 2,
+        Collection::Session => 3,
+        Collection::User => 4,
+    })
 }

@@ -1,0 +1,166 @@
+//! Persistent collections: `initcol` (and `setsid`, `setuid`, `setrsc`) open a record of a
+//! [`Collections`] store that outlives the transaction; `setvar` writes through to it,
+//! `expirevar` and `SecCollectionTimeout` expire it, and the store stays bounded.
+
+use std::time::Duration;
+
+use super::*;
+use crate::actions::Collection;
+use crate::engine::Collections;
+
+/// A rate limit as rule writers use one: count the client's requests in `IP`, answer 429
+/// from the fourth on.
+const RATE_LIMIT: &str = r#"
+SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1"
+SecRule IP:hits "@gt 3" "id:2,phase:1,deny,status:429,log"
+"#;
+
+/// Runs phase 1 of a GET from `client` with `store` as the persistent collections.
+fn from<'r>(rules: &'r RuleSet, store: &'r Collections, client: &str) -> (Transaction<'r>, Option<Intervention>) {
+    let conn = Connection { client_ip: client.into(), ..connection() };
+    let mut tx = Transaction::new(rules, &conn);
+    tx.set_collections(store);
+    let i = tx.process_request_headers(b"GET", b"/", b"HTTP/1.1", [(&b"Host"[..], &b"example.com"[..])]);
+    (tx, i)
+}
+
+fn status(i: Option<Intervention>) -> Option<u16> {
+    i.map(|i| i.status)
+}
+
+#[test]
+fn a_counter_in_ip_survives_across_transactions_per_client() {
+    let rules = on(RATE_LIMIT);
+    let store = Collections::new();
+    for n in 1..=3 {
+        assert_eq!(status(from(&rules, &store, "192.0.2.1").1), None, "request {n} is under the limit");
+    }
+    let (tx, i) = from(&rules, &store, "192.0.2.1");
+    assert_eq!(status(i), Some(429), "the fourth request from the same client is refused");
+    assert_eq!(ids(&tx), vec![1, 2]);
+    // Another client has a record of its own.
+    assert_eq!(status(from(&rules, &store, "192.0.2.2").1), None);
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "HITS").as_deref(), Some(&b"4"[..]));
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.2", "hits").as_deref(), Some(&b"1"[..]));
+    assert_eq!(store.records(), 2);
+}
+
+#[test]
+fn without_a_store_the_collections_live_one_transaction() {
+    let rules = on(RATE_LIMIT);
+    for _ in 0..5 {
+        let (tx, i) = headers(&rules, &Request::get("/"));
+        assert_eq!(i, None);
+        assert_eq!(ids(&tx), vec![1], "rule 2 never sees more than 1 hit");
+    }
+}
+
+#[test]
+fn global_is_shared_by_every_client_and_values_are_copied_in_at_initcol() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,nolog,initcol:global=global,setvar:global.seen=+1,setvar:'global.last=%{REMOTE_ADDR}'"
+SecRule GLOBAL:seen "@eq 3" "id:2,phase:1,pass,log,setvar:'tx.previous=%{GLOBAL.last}'"
+"#);
+    let store = Collections::new();
+    from(&rules, &store, "192.0.2.1");
+    from(&rules, &store, "192.0.2.2");
+    let (tx, _) = from(&rules, &store, "192.0.2.3");
+    assert_eq!(ids(&tx), vec![1, 2], "the third request, from a third client, sees seen=3");
+    // `setvar` wrote this transaction's address before the check read it.
+    assert_eq!(tx_var(&tx, "previous").as_deref(), Some("192.0.2.3"));
+    assert_eq!(store.get(Collection::Global, b"global", "seen").as_deref(), Some(&b"3"[..]));
+}
+
+#[test]
+fn deleting_a_variable_removes_it_from_the_record() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1"
+SecRule IP:hits "@ge 2" "id:2,phase:1,pass,nolog,setvar:!ip.hits"
+"#);
+    let store = Collections::new();
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]));
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits"), None, "rule 2 deleted it at 2");
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]));
+}
+
+#[test]
+fn setsid_setuid_and_setrsc_open_their_collections() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,nolog,setsid:%{REQUEST_HEADERS.Host},setvar:session.n=+1"
+SecAction "id:2,phase:1,pass,nolog,setuid:alice,setvar:user.n=+2"
+SecAction "id:3,phase:1,pass,nolog,setrsc:%{REQUEST_FILENAME},setvar:resource.n=+3"
+"#);
+    let store = Collections::new();
+    from(&rules, &store, "192.0.2.1");
+    from(&rules, &store, "192.0.2.2");
+    assert_eq!(store.get(Collection::Session, b"example.com", "n").as_deref(), Some(&b"2"[..]));
+    assert_eq!(store.get(Collection::User, b"alice", "n").as_deref(), Some(&b"4"[..]));
+    assert_eq!(store.get(Collection::Resource, b"/", "n").as_deref(), Some(&b"6"[..]));
+}
+
+#[test]
+fn concurrent_increments_are_never_lost() {
+    let rules = on(RATE_LIMIT);
+    let store = Collections::new();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    from(&rules, &store, "192.0.2.9");
+                }
+            });
+        }
+    });
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.9", "hits").as_deref(), Some(&b"400"[..]));
+}
+
+#[test]
+fn expirevar_drops_a_variable_after_its_seconds() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1,expirevar:ip.hits=1,setvar:ip.kept=+1"
+"#);
+    let store = Collections::new();
+    from(&rules, &store, "192.0.2.1");
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"2"[..]));
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits"), None, "expired after 1 s");
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]), "the count starts over");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "kept").as_deref(), Some(&b"3"[..]));
+}
+
+#[test]
+fn a_record_left_alone_for_the_collection_timeout_starts_over() {
+    let rules = on(r#"
+SecCollectionTimeout 1
+SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1"
+"#);
+    let store = Collections::new();
+    from(&rules, &store, "192.0.2.1");
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"2"[..]));
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits"), None);
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]));
+}
+
+#[test]
+fn the_store_stays_bounded_and_evicts_the_least_recently_written() {
+    let rules = on(RATE_LIMIT);
+    let store = Collections::with_max_records(16);
+    for i in 0..40 {
+        from(&rules, &store, &format!("198.51.100.{i}"));
+        // The first client keeps writing: it is never the oldest.
+        from(&rules, &store, "192.0.2.1");
+    }
+    assert!(store.records() <= 16, "{} records", store.records());
+    assert!(store.evicted() >= 24, "{} evicted", store.evicted());
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"40"[..]));
+    assert_eq!(store.get(Collection::Ip, b"198.51.100.0", "hits"), None, "the oldest went first");
+    assert!(store.get(Collection::Ip, b"198.51.100.39", "hits").is_some(), "the newest stays");
+}
