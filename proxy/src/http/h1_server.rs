@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use self::encode::Writer;
 use crate::http::body::RequestBody;
 use crate::http::gate::{self, Framing, HeadScan, Violation};
-use crate::http::handler::{handle, ConnContext};
+use crate::http::handler::{handle, ConnContext, DropConnection};
 
 /// Largest request body read whole before handling; larger ones are streamed by hyper.
 pub const BUFFERED_BODY_MAX: u64 = 64 * 1024;
@@ -167,6 +167,10 @@ where
             Ok(r) => r,
             Err(never) => match never {},
         };
+        if resp.extensions().get::<DropConnection>().is_some() {
+            tracing::debug!(client = %ctx.client, "connection dropped without an answer");
+            return Exit::Closed;
+        }
         let keep_alive = keep_alive && !*shutting_down.borrow();
         let opts = encode::Options { version, head_method: checked.head_method, keep_alive, wants_trailers };
         match writer.write_response(&mut io, resp, opts).await {

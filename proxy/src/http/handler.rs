@@ -40,6 +40,30 @@ pub(crate) struct Outcome {
     pub(crate) error: Option<ProxyError>,
 }
 
+/// Marks a response that must not be sent: the connection is closed instead (a WAF rule's
+/// `drop`). HTTP/1 connections end with a FIN and no bytes of an answer; on HTTP/2 the
+/// request's stream is reset.
+#[derive(Debug, Clone, Copy)]
+pub struct DropConnection;
+
+/// The error the HTTP/1 and HTTP/2 services return for a [`DropConnection`] response, so that
+/// hyper closes the connection (HTTP/1) or resets the stream (HTTP/2).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by a WAF rule")]
+pub struct Dropped;
+
+/// [`handle`] for hyper's services: a response marked [`DropConnection`] becomes [`Dropped`].
+pub async fn handle_or_drop(ctx: Arc<ConnContext>, req: Request<RequestBody>) -> Result<Response<ProxyBody>, Dropped> {
+    let resp = match handle(ctx, req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    if resp.extensions().get::<DropConnection>().is_some() {
+        return Err(Dropped);
+    }
+    Ok(resp)
+}
+
 /// Handles one request; never fails (errors become responses).
 pub async fn handle(ctx: Arc<ConnContext>, req: Request<RequestBody>) -> Result<Response<ProxyBody>, Infallible> {
     let _in_flight = ctx.activity.request();

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::http::body::RequestBody;
 use crate::http::gate::{Gate, GateConfig, DEFAULT_MAX_HEAD_BYTES};
 use crate::http::h1_server::{self, Exit};
-use crate::http::handler::{handle, ConnContext};
+use crate::http::handler::{handle_or_drop, ConnContext};
 use crate::http::headers;
 use crate::http::io::{idle_for, Activity, Rewind, Watched};
 use crate::Shared;
@@ -171,8 +171,9 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = ctx.activity.clone();
-    let svc =
-        service_fn(move |req: http::Request<hyper::body::Incoming>| handle(ctx.clone(), req.map(RequestBody::hyper)));
+    let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        handle_or_drop(ctx.clone(), req.map(RequestBody::hyper))
+    });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(settings.header_timeout)
@@ -201,8 +202,9 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = ctx.activity.clone();
-    let svc =
-        service_fn(move |req: http::Request<hyper::body::Incoming>| handle(ctx.clone(), req.map(RequestBody::hyper)));
+    let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        handle_or_drop(ctx.clone(), req.map(RequestBody::hyper))
+    });
     let conn = http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(settings.header_timeout.max(Duration::from_secs(10))))

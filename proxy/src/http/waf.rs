@@ -162,7 +162,8 @@ fn deny(i: &Intervention) -> Response<ProxyBody> {
         }
     }
     if i.drop {
-        r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        // The servers close the connection instead of writing this answer.
+        r.extensions_mut().insert(crate::http::handler::DropConnection);
     }
     r
 }

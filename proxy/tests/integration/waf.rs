@@ -8,7 +8,7 @@ use http::{Request, StatusCode};
 use http_body_util::Full;
 
 use crate::support::backend::Backend;
-use crate::support::harness::{self, addr, client, get, metric, metrics, send};
+use crate::support::harness::{self, addr, client, get, h2c_client, metric, metrics, raw, send};
 
 const CRS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../third_party/coreruleset");
 
@@ -28,6 +28,7 @@ waf:
     directives: |
       SecRule REQUEST_HEADERS:X-Block "@streq yes" "id:10001,phase:1,deny,status:418,msg:'custom block'"
       SecRule ARGS:token "@rx ^secret" "id:10002,phase:2,deny,log,msg:'token leak'"
+      SecRule REQUEST_HEADERS:X-Drop "@streq yes" "id:10003,phase:1,drop,msg:'dropped'"
 "#
     )
 }
@@ -164,4 +165,31 @@ waf:
     harness::apply(&p, &yaml(5)).await.unwrap();
     assert_eq!(get(&c, web, "x", "/").await.status, StatusCode::OK, "hit 5 is under the new limit");
     assert_eq!(get(&c, web, "x", "/").await.status.as_u16(), 429, "hit 6 is over it");
+}
+
+/// `drop` closes the connection without an answer: nothing is written on HTTP/1 (both on
+/// rampart's own server and on hyper's, which serves chunked bodies), the stream is reset on
+/// HTTP/2, and the origin never sees the request.
+#[tokio::test]
+async fn drop_closes_the_connection_without_an_answer() {
+    let a = Backend::start("a").await;
+    let p = harness::start(&config(a.addr, "blocking", "")).await;
+    let web = addr(&p, "web").await;
+    let (got, closed) = raw(web, b"GET /custom HTTP/1.1\r\nHost: x\r\nX-Drop: yes\r\n\r\n").await;
+    assert!(closed, "the connection stays open");
+    assert_eq!(got, "", "bytes were written before the close");
+    let chunked =
+        b"POST /custom HTTP/1.1\r\nHost: x\r\nX-Drop: yes\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    let (got, closed) = raw(web, chunked).await;
+    assert!(closed && got.is_empty(), "hyper's HTTP/1 path answered: {got:?}");
+    // Without the header the same requests are answered and kept alive.
+    let (got, closed) = raw(web, b"GET /custom HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(got.starts_with("HTTP/1.1 200") && !closed, "{got:?}");
+    let h2 = h2c_client();
+    let req = Request::get(format!("http://{web}/custom")).header("x-drop", "yes").body(Full::default()).unwrap();
+    let e = h2.request(req).await.expect_err("an HTTP/2 answer to a dropped request");
+    assert!(format!("{e:?}").contains("INTERNAL_ERROR") || format!("{e:?}").contains("reset"), "{e:?}");
+    let req = Request::get(format!("http://{web}/custom")).body(Full::default()).unwrap();
+    assert_eq!(send(&h2, req).await.status, StatusCode::OK);
+    assert_eq!(a.count(), 2, "the origin saw a dropped request");
 }
