@@ -18,7 +18,8 @@
 //!   [`ends_with`], [`within`], [`strmatch`].
 //! - numbers: [`compare`] (`@eq @ge @gt @le @lt`).
 //! - addresses: [`ip_match`], [`ip_match_from_file`].
-//! - validation: [`validate_byte_range`], [`validate_url_encoding`], [`validate_utf8_encoding`].
+//! - validation: [`validate_byte_range`], [`validate_url_encoding`], [`validate_utf8_encoding`],
+//!   [`verify_cc`] (credit card numbers).
 //! - libinjection: [`detect_sqli`], [`detect_xss`].
 //! - constants: [`unconditional`] (`@unconditionalMatch`, `@noMatch`).
 //! - [`argument`]: operator arguments that may hold macros.
@@ -45,6 +46,7 @@ pub mod unconditional;
 pub mod validate_byte_range;
 pub mod validate_url_encoding;
 pub mod validate_utf8_encoding;
+pub mod verify_cc;
 pub mod within;
 
 #[cfg(test)]
@@ -252,6 +254,7 @@ const BUILTIN: &[(&str, Factory)] = &[
     ("validateByteRange", validate_byte_range::compile),
     ("validateUrlEncoding", validate_url_encoding::compile),
     ("validateUtf8Encoding", validate_utf8_encoding::compile),
+    ("verifyCC", verify_cc::compile),
     ("within", within::compile),
 ];
 
@@ -267,7 +270,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "validateDTD",
     "validateHash",
     "validateSchema",
-    "verifyCC",
     "verifyCPF",
     "verifySSN",
     "verifySVNR",

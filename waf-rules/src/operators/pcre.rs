@@ -171,6 +171,18 @@ impl Regex {
         self.prefilter.as_ref().is_none_or(|p| p.may_match(input))
     }
 
+    /// The leftmost match that starts at or after `start`, as `(start, end)`.
+    pub fn find_at(&self, input: &[u8], start: usize) -> Option<(usize, usize)> {
+        if start == 0 && !self.may_match(input) {
+            return None;
+        }
+        let found = self.main.find_at(input, start)?;
+        match self.settle(input, found.start()) {
+            Some(at_end) => at_end.find_at(input, found.start()).map(|m| (m.start(), m.end())),
+            None => Some((found.start(), found.end())),
+        }
+    }
+
     /// The prefilter, when the pattern has one.
     pub fn prefilter(&self) -> Option<&Prefilter> {
         self.prefilter.as_ref()
