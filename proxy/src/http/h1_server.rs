@@ -236,7 +236,9 @@ fn parse(head: &Bytes, leading: usize) -> Result<Head, Parsed> {
     let mut wants_trailers = false;
     let mut builder = Request::builder().method(method).uri(uri).version(version);
     let headers = builder.headers_mut().ok_or(bad)?;
-    headers.reserve(raw.headers.len());
+    // Room for the forwarding headers the proxy adds (X-Forwarded-For/-Proto/-Host,
+    // X-Request-Id): no rehash on the way upstream.
+    headers.reserve(raw.headers.len() + 4);
     for f in raw.headers.iter() {
         let name =
             HeaderName::from_bytes(f.name.as_bytes()).map_err(|_| Parsed::Reject(Violation::InvalidHeaderName))?;

@@ -35,7 +35,13 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
             fixed = true;
         }
     }
-    if connection {
+    if connection && only_persistence_tokens(headers) {
+        // `Connection: keep-alive` or `close`, the usual case: nothing else to look up. (A
+        // field named `close` is listed too, however odd.)
+        headers.remove(header::CONNECTION);
+        headers.remove(&KEEP_ALIVE);
+        headers.remove("close");
+    } else if connection {
         // Token names parse case-insensitively: `HeaderName::from_bytes` lowercases.
         let listed: Vec<HeaderName> = headers
             .get_all(header::CONNECTION)
@@ -56,6 +62,16 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
             headers.remove(name);
         }
     }
+}
+
+/// Whether every `Connection` token is `keep-alive` or `close` (or empty).
+fn only_persistence_tokens(headers: &HeaderMap) -> bool {
+    headers.get_all(header::CONNECTION).iter().all(|v| {
+        v.as_bytes().split(|&b| b == b',').all(|t| {
+            let t = t.trim_ascii();
+            t.is_empty() || t.eq_ignore_ascii_case(b"keep-alive") || t.eq_ignore_ascii_case(b"close")
+        })
+    })
 }
 
 /// The hop-by-hop fields removed whether or not `Connection` names them.
@@ -197,6 +213,14 @@ mod tests {
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1, "{h:?}");
         assert_eq!(h["x-c"], "3");
+        // Only persistence tokens (the usual case, answered without parsing names).
+        let mut h = map(&[("connection", "Keep-Alive, close"), ("keep-alive", "5"), ("close", "x"), ("x-kept", "y")]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h["x-kept"], "y");
+        let mut h = map(&[("connection", "keep-alive"), ("x-kept", "y")]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
     }
 
     #[test]
