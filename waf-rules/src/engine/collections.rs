@@ -170,7 +170,8 @@ impl Collections {
         let mut inner = self.lock();
         let record = inner.record(collection, key, timeout, now, self.max_records);
         if let Some(v) = record.vars.get_mut(&var.to_ascii_lowercase()) {
-            v.expires = Some(now + after);
+            // A deadline past what the clock can hold is no deadline.
+            v.expires = now.checked_add(after);
         }
     }
 }

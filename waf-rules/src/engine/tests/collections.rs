@@ -164,3 +164,13 @@ fn the_store_stays_bounded_and_evicts_the_least_recently_written() {
     assert_eq!(store.get(Collection::Ip, b"198.51.100.0", "hits"), None, "the oldest went first");
     assert!(store.get(Collection::Ip, b"198.51.100.39", "hits").is_some(), "the newest stays");
 }
+
+#[test]
+fn an_expirevar_too_far_in_the_future_keeps_the_variable() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1,expirevar:ip.hits=18446744073709551615"
+"#);
+    let store = Collections::new();
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]));
+}
