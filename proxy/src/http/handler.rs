@@ -41,8 +41,8 @@ pub(crate) struct Outcome {
 }
 
 /// Marks a response that must not be sent: the connection is closed instead (a WAF rule's
-/// `drop`). HTTP/1 connections end with a FIN and no bytes of an answer; on HTTP/2 the
-/// request's stream is reset.
+/// `drop`). HTTP/1 connections are closed with no byte of an answer (a FIN, or a reset when
+/// unread request bytes remain); on HTTP/2 the request's stream is reset.
 #[derive(Debug, Clone, Copy)]
 pub struct DropConnection;
 

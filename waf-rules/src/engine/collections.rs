@@ -5,15 +5,18 @@
 //! `setrsc`): the record's variables are copied into the transaction, which reads its copy.
 //! Every `setvar` on an opened collection is written through to the record at once, under the
 //! store's lock, so concurrent transactions never lose an update: `setvar:ip.hits=+1` adds to
-//! the record's current value and the transaction gets the sum back. `expirevar` gives one
-//! variable a deadline; a record nobody wrote to for `SecCollectionTimeout` seconds (3600 by
-//! default) is dropped.
+//! the record's current value and the transaction gets the sum back. Record keys and variable
+//! names compare without case, as in v3. `expirevar` gives one variable a deadline (also before
+//! the variable is first set, as v3 allows); a record nobody wrote to for
+//! `SecCollectionTimeout` seconds (3600 by default) is dropped. A `setvar` on a collection that
+//! no `initcol` opened stays in the transaction.
 //!
-//! The store is bounded: when it holds `max_records` records and a new key arrives, expired
-//! records go first, then the eighth least recently written (counted in
-//! [`Collections::evicted`]). One store belongs to one policy (the proxy keeps it across
-//! config reloads); a transaction without a store keeps these collections to itself, as
-//! before `initcol` existed.
+//! The store is bounded in records ([`DEFAULT_MAX_RECORDS`]), in bytes of keys, names and values
+//! ([`DEFAULT_MAX_BYTES`]) and in variables per record ([`MAX_VARS_PER_RECORD`]; more are not
+//! stored). When a new record or a write would pass a bound, expired records go first, then the
+//! least recently written until an eighth of the room is free again (counted in
+//! [`Collections::evicted`]). One store belongs to one policy (the proxy keeps it across config
+//! reloads); a transaction without a store keeps these collections to itself.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,6 +27,12 @@ use crate::actions::Collection;
 /// Records kept by default before the least recently written are evicted.
 pub const DEFAULT_MAX_RECORDS: usize = 100_000;
 
+/// Bytes of record keys, variable names and values kept by default before eviction.
+pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
+
+/// Variables one record holds at most; a `setvar` that would add another is not stored.
+pub const MAX_VARS_PER_RECORD: usize = 256;
+
 /// `SecCollectionTimeout`'s default, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 
@@ -32,11 +41,16 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 pub struct Collections {
     inner: Mutex<Inner>,
     max_records: usize,
+    max_bytes: usize,
 }
+
+type Key = (Collection, Vec<u8>);
 
 #[derive(Debug, Default)]
 struct Inner {
-    records: HashMap<(Collection, Vec<u8>), Record>,
+    records: HashMap<Key, Record>,
+    /// Bytes of keys, names and values over all records.
+    bytes: usize,
     evicted: u64,
 }
 
@@ -47,11 +61,14 @@ struct Record {
     /// The last write (or the creation); the record expires `timeout` after it.
     updated: Instant,
     timeout: Duration,
+    /// Bytes of its key, names and values.
+    bytes: usize,
 }
 
 #[derive(Debug)]
 struct Var {
-    value: Vec<u8>,
+    /// `None` for a variable that only has a deadline so far (`expirevar` before `setvar`).
+    value: Option<Vec<u8>>,
     /// Set by `expirevar`.
     expires: Option<Instant>,
 }
@@ -81,17 +98,37 @@ impl Var {
     fn live(&self, now: Instant) -> bool {
         self.expires.is_none_or(|at| now < at)
     }
+
+    /// Its value, when it has one and has not expired.
+    fn current(&self, now: Instant) -> Option<&[u8]> {
+        self.value.as_deref().filter(|_| self.live(now))
+    }
+
+    fn size(name: &str, value: Option<&Vec<u8>>) -> usize {
+        name.len() + value.map_or(0, Vec::len)
+    }
+}
+
+/// A record key as stored: ASCII case folded, as v3 compares keys.
+fn record_key(collection: Collection, key: &[u8]) -> Key {
+    (collection, key.to_ascii_lowercase())
 }
 
 impl Collections {
-    /// An empty store holding up to [`DEFAULT_MAX_RECORDS`] records.
+    /// An empty store with the default bounds.
     pub fn new() -> Self {
-        Self::with_max_records(DEFAULT_MAX_RECORDS)
+        Self::with_bounds(DEFAULT_MAX_RECORDS, DEFAULT_MAX_BYTES)
     }
 
     /// An empty store holding up to `max` records (at least 1).
     pub fn with_max_records(max: usize) -> Self {
-        Collections { inner: Mutex::new(Inner::default()), max_records: max.max(1) }
+        Self::with_bounds(max, DEFAULT_MAX_BYTES)
+    }
+
+    /// An empty store holding up to `records` records and `bytes` bytes of keys, names and
+    /// values (each at least 1).
+    pub fn with_bounds(records: usize, bytes: usize) -> Self {
+        Collections { inner: Mutex::new(Inner::default()), max_records: records.max(1), max_bytes: bytes.max(1) }
     }
 
     /// How many records the store holds (expired ones included until they are swept).
@@ -99,17 +136,23 @@ impl Collections {
         self.lock().records.len()
     }
 
-    /// How many live records were evicted to make room for new ones.
+    /// Bytes of keys, variable names and values the store holds.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// How many live records were evicted to make room for new ones (expired records that
+    /// were swept are not counted).
     pub fn evicted(&self) -> u64 {
         self.lock().evicted
     }
 
     /// The live value of `var` in record `key` of `collection`, as a rule would read it.
     pub fn get(&self, collection: Collection, key: &[u8], var: &str) -> Option<Vec<u8>> {
-        let now = Instant::now();
         let inner = self.lock();
-        let record = inner.records.get(&(collection, key.to_vec())).filter(|r| !r.expired(now))?;
-        record.vars.get(&var.to_ascii_lowercase()).filter(|v| v.live(now)).map(|v| v.value.clone())
+        let now = Instant::now();
+        let record = inner.records.get(&record_key(collection, key)).filter(|r| !r.expired(now))?;
+        record.vars.get(&var.to_ascii_lowercase())?.current(now).map(<[u8]>::to_vec)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -120,15 +163,14 @@ impl Collections {
     /// Opens (creating when missing or expired) record `key` of `collection` and returns its
     /// live variables.
     pub(crate) fn open(&self, collection: Collection, key: &[u8], timeout: Duration) -> Vec<(String, Vec<u8>)> {
-        let now = Instant::now();
         let mut inner = self.lock();
-        let record = inner.record(collection, key, timeout, now, self.max_records);
-        record.vars.retain(|_, v| v.live(now));
-        record.vars.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()
+        let now = Instant::now();
+        let Some(record) = inner.record(record_key(collection, key), timeout, now, self) else { return Vec::new() };
+        record.vars.iter().filter_map(|(k, v)| Some((k.clone(), v.current(now)?.to_vec()))).collect()
     }
 
     /// Applies `write` to `var` of record `key` and returns the variable's new value (`None`
-    /// once deleted).
+    /// once deleted, or when the record cannot take another variable).
     pub(crate) fn write(
         &self,
         collection: Collection,
@@ -137,88 +179,118 @@ impl Collections {
         write: Write<'_>,
         timeout: Duration,
     ) -> Option<Vec<u8>> {
-        let now = Instant::now();
         let mut inner = self.lock();
-        let record = inner.record(collection, key, timeout, now, self.max_records);
-        record.updated = now;
-        let var = var.to_ascii_lowercase();
-        if let Write::Delete = write {
-            record.vars.remove(&var);
-            return None;
-        }
-        let slot = record.vars.entry(var).or_insert(Var { value: Vec::new(), expires: None });
-        if !slot.live(now) {
-            *slot = Var { value: Vec::new(), expires: None };
-        }
-        match write {
-            Write::Set(v) => {
-                slot.value.clear();
-                slot.value.extend_from_slice(v);
+        let now = Instant::now();
+        let (result, grown) = {
+            let record = inner.record(record_key(collection, key), timeout, now, self)?;
+            record.updated = now;
+            let var = var.to_ascii_lowercase();
+            let before = record.bytes;
+            let old = record.vars.remove(&var);
+            if let Some(old) = &old {
+                record.bytes -= Var::size(&var, old.value.as_ref());
             }
-            Write::Add(delta) => {
-                let n = leading_int(&slot.value).saturating_add(delta);
-                slot.value = n.to_string().into_bytes();
+            let value = match write {
+                Write::Delete => None,
+                _ if old.is_none() && record.vars.len() >= MAX_VARS_PER_RECORD => None,
+                Write::Set(v) => Some(v.to_vec()),
+                Write::Add(delta) => {
+                    let current = old.as_ref().and_then(|o| o.current(now)).map_or(0, leading_int);
+                    Some(current.saturating_add(delta).to_string().into_bytes())
+                }
+            };
+            if let Some(v) = &value {
+                // A deadline set earlier (even before the first value) still holds.
+                let expires = old.filter(|o| o.live(now)).and_then(|o| o.expires);
+                record.bytes += Var::size(&var, Some(v));
+                record.vars.insert(var, Var { value: Some(v.clone()), expires });
             }
-            Write::Delete => {}
+            (value, record.bytes as isize - before as isize)
+        };
+        inner.bytes = inner.bytes.saturating_add_signed(grown);
+        if inner.bytes > self.max_bytes {
+            inner.make_room(now, self);
         }
-        Some(slot.value.clone())
+        result
     }
 
-    /// `expirevar`: `var` of record `key` disappears `after` from now.
+    /// `expirevar`: `var` of record `key` disappears `after` from now (set or not yet).
     pub(crate) fn expire(&self, collection: Collection, key: &[u8], var: &str, after: Duration, timeout: Duration) {
-        let now = Instant::now();
         let mut inner = self.lock();
-        let record = inner.record(collection, key, timeout, now, self.max_records);
-        if let Some(v) = record.vars.get_mut(&var.to_ascii_lowercase()) {
+        let now = Instant::now();
+        let mut grown = 0;
+        if let Some(record) = inner.record(record_key(collection, key), timeout, now, self) {
+            let var = var.to_ascii_lowercase();
+            if !record.vars.contains_key(&var) && record.vars.len() >= MAX_VARS_PER_RECORD {
+                return;
+            }
+            let size = var.len();
+            let slot = record.vars.entry(var).or_insert_with(|| {
+                grown = size;
+                Var { value: None, expires: None }
+            });
             // A deadline past what the clock can hold is no deadline.
-            v.expires = now.checked_add(after);
+            slot.expires = now.checked_add(after);
+            record.bytes += grown;
         }
+        inner.bytes += grown;
     }
 }
 
 impl Inner {
-    /// Record `key` of `collection`, created empty when missing or expired.
-    fn record(
-        &mut self,
-        collection: Collection,
-        key: &[u8],
-        timeout: Duration,
-        now: Instant,
-        max: usize,
-    ) -> &mut Record {
-        let id = (collection, key.to_vec());
-        let fresh = || Record { vars: HashMap::new(), updated: now, timeout };
-        if self.records.get(&id).is_some_and(|r| r.expired(now)) {
-            self.records.remove(&id);
+    /// Record `key`, created empty when missing or expired; `None` when the key alone is
+    /// larger than the store may hold.
+    fn record(&mut self, key: Key, timeout: Duration, now: Instant, bounds: &Collections) -> Option<&mut Record> {
+        if key.1.len() > bounds.max_bytes / 8 {
+            return None;
         }
-        if !self.records.contains_key(&id) && self.records.len() >= max {
-            self.make_room(now, max);
+        if self.records.get(&key).is_some_and(|r| r.expired(now)) {
+            if let Some(old) = self.records.remove(&key) {
+                self.bytes -= old.bytes;
+            }
         }
-        let record = self.records.entry(id).or_insert_with(fresh);
+        if !self.records.contains_key(&key)
+            && (self.records.len() >= bounds.max_records || self.bytes + key.1.len() > bounds.max_bytes)
+        {
+            self.make_room(now, bounds);
+        }
+        let bytes = &mut self.bytes;
+        let record = self.records.entry(key).or_insert_with_key(|k| {
+            *bytes += k.1.len();
+            Record { vars: HashMap::new(), updated: now, timeout, bytes: k.1.len() }
+        });
         record.timeout = timeout;
-        record
+        Some(record)
     }
 
-    /// Sweeps expired records, then evicts the least recently written eighth when still full.
-    fn make_room(&mut self, now: Instant, max: usize) {
-        self.records.retain(|_, r| !r.expired(now));
-        if self.records.len() < max {
+    /// Sweeps expired records, then evicts the least recently written until an eighth of the
+    /// room (records and bytes) is free, so that the next sweep is far away.
+    fn make_room(&mut self, now: Instant, bounds: &Collections) {
+        let bytes = &mut self.bytes;
+        self.records.retain(|_, r| {
+            let keep = !r.expired(now);
+            if !keep {
+                *bytes -= r.bytes;
+            }
+            keep
+        });
+        let records_target = bounds.max_records - bounds.max_records / 8;
+        let bytes_target = bounds.max_bytes - bounds.max_bytes / 8;
+        if self.records.len() <= records_target && self.bytes <= bytes_target {
             return;
         }
-        let mut ages: Vec<Instant> = self.records.values().map(|r| r.updated).collect();
-        let n = (max / 8).max(1).min(ages.len());
-        let (_, &mut cutoff, _) = ages.select_nth_unstable(n - 1);
-        let before = self.records.len();
-        let mut left = n;
-        self.records.retain(|_, r| {
-            if left > 0 && r.updated <= cutoff {
-                left -= 1;
-                false
-            } else {
-                true
+        // Oldest first, exactly (ties broken arbitrarily among equals only).
+        let mut ages: Vec<(Instant, Key)> = self.records.iter().map(|(k, r)| (r.updated, k.clone())).collect();
+        ages.sort_unstable_by_key(|(at, _)| *at);
+        for (_, key) in ages {
+            if self.records.len() <= records_target && self.bytes <= bytes_target {
+                break;
             }
-        });
-        self.evicted += (before - self.records.len()) as u64;
+            if let Some(old) = self.records.remove(&key) {
+                self.bytes -= old.bytes;
+                self.evicted += 1;
+            }
+        }
     }
 }
 

@@ -174,3 +174,84 @@ SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1,e
     from(&rules, &store, "192.0.2.1");
     assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]));
 }
+
+/// Phase 1 of a GET from `client` with header `X-N: n`.
+fn with_n<'r>(rules: &'r RuleSet, store: &'r Collections, client: &str, n: &str) -> Option<Intervention> {
+    let conn = Connection { client_ip: client.into(), ..connection() };
+    let mut tx = Transaction::new(rules, &conn);
+    tx.set_collections(store);
+    tx.process_request_headers(b"GET", b"/", b"HTTP/1.1", [(&b"Host"[..], &b"example.com"[..]), (b"X-N", n.as_bytes())])
+}
+
+#[test]
+fn record_keys_compare_without_case() {
+    let rules = on(r#"SecAction "id:1,phase:1,pass,nolog,setuid:%{REQUEST_HEADERS.X-N},setvar:user.tries=+1""#);
+    let store = Collections::new();
+    with_n(&rules, &store, "192.0.2.1", "Admin");
+    with_n(&rules, &store, "192.0.2.1", "admin");
+    with_n(&rules, &store, "192.0.2.1", "ADMIN");
+    assert_eq!(store.get(Collection::User, b"aDmIn", "tries").as_deref(), Some(&b"3"[..]));
+    assert_eq!(store.records(), 1);
+}
+
+#[test]
+fn expirevar_before_the_first_setvar_still_applies() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},expirevar:ip.block=1,setvar:ip.block=1"
+"#);
+    let store = Collections::new();
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "block").as_deref(), Some(&b"1"[..]));
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "block"), None, "the deadline set first held");
+}
+
+#[test]
+fn expirevar_seconds_that_are_not_a_number_change_nothing() {
+    let rules = on(r#"
+SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.a=1,expirevar:ip.a=abc,setvar:ip.b=1,expirevar:ip.b=-5,setvar:ip.c=1,expirevar:ip.c=0"
+"#);
+    let store = Collections::new();
+    from(&rules, &store, "192.0.2.1");
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "a").as_deref(), Some(&b"1"[..]));
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "b").as_deref(), Some(&b"1"[..]));
+    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "c"), None, "0 seconds expires at once");
+}
+
+#[test]
+fn expired_records_make_room_without_counting_as_evictions() {
+    let rules = on(&format!("SecCollectionTimeout 1\n{RATE_LIMIT}"));
+    let store = Collections::with_max_records(4);
+    for i in 0..4 {
+        from(&rules, &store, &format!("198.51.100.{i}"));
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    for i in 4..8 {
+        from(&rules, &store, &format!("198.51.100.{i}"));
+    }
+    assert_eq!(store.records(), 4);
+    assert_eq!(store.evicted(), 0);
+}
+
+#[test]
+fn the_store_stays_within_its_bytes_and_a_record_within_its_variables() {
+    let rules =
+        on(r#"SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:'ip.blob=%{REQUEST_HEADERS.X-N}'""#);
+    let store = Collections::with_bounds(1000, 8192);
+    let blob = "x".repeat(1000);
+    for i in 0..20 {
+        with_n(&rules, &store, &format!("198.51.100.{i}"), &blob);
+        assert!(store.bytes() <= 8192, "{} bytes after {i}", store.bytes());
+    }
+    assert!(store.evicted() >= 12, "{} evicted", store.evicted());
+    assert!(store.get(Collection::Ip, b"198.51.100.19", "blob").is_some(), "the newest stays");
+
+    let rules =
+        on(r#"SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:'ip.v_%{REQUEST_HEADERS.X-N}=1'""#);
+    let store = Collections::new();
+    for i in 0..300 {
+        with_n(&rules, &store, "192.0.2.1", &i.to_string());
+    }
+    let held = (0..300).filter(|i| store.get(Collection::Ip, b"192.0.2.1", &format!("v_{i}")).is_some()).count();
+    assert_eq!(held, crate::engine::collections::MAX_VARS_PER_RECORD);
+}

@@ -82,9 +82,13 @@ impl<'r> Transaction<'r> {
             Action::ExpireVar(e) => {
                 if let Some((store, record)) = self.opened(e.collection) {
                     let var = String::from_utf8_lossy(&self.expand(&e.key)).into_owned();
-                    let secs = u64::try_from(leading_int(&self.expand(&e.seconds))).unwrap_or(0);
-                    let after = std::time::Duration::from_secs(secs);
-                    store.expire(e.collection, &record, &var, after, self.collection_timeout());
+                    // As v3, seconds that are not a plain number leave the variable alone.
+                    let seconds = self.expand(&e.seconds);
+                    let secs = std::str::from_utf8(seconds.trim_ascii()).ok().and_then(|s| s.parse::<u64>().ok());
+                    if let Some(secs) = secs.filter(|_| seconds.trim_ascii().iter().all(u8::is_ascii_digit)) {
+                        let after = std::time::Duration::from_secs(secs);
+                        store.expire(e.collection, &record, &var, after, self.collection_timeout());
+                    }
                 }
             }
             _ => {}
