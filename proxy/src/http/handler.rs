@@ -54,13 +54,15 @@ pub struct Dropped;
 
 /// [`handle`] for hyper's services: a response marked [`DropConnection`] becomes [`Dropped`].
 pub async fn handle_or_drop(ctx: Arc<ConnContext>, req: Request<RequestBody>) -> Result<Response<ProxyBody>, Dropped> {
-    let resp = match handle(ctx, req).await {
+    let mut resp = match handle(ctx, req).await {
         Ok(r) => r,
         Err(never) => match never {},
     };
     if resp.extensions().get::<DropConnection>().is_some() {
         return Err(Dropped);
     }
+    // hyper writes the header map: an origin's raw head goes into it.
+    crate::http::upstream::h1::materialize(&mut resp);
     Ok(resp)
 }
 

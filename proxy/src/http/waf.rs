@@ -98,10 +98,12 @@ async fn run(
         return (deny(&i), none());
     }
 
-    let (resp, outcome) = dispatch(ctx, target, Request::from_parts(parts, RequestBody::buffered(body))).await;
+    let (mut resp, outcome) = dispatch(ctx, target, Request::from_parts(parts, RequestBody::buffered(body))).await;
     if !policy.inspect_responses || outcome.error.is_some() {
         return (resp, outcome);
     }
+    // The rules read the response's fields from its header map.
+    crate::http::upstream::h1::materialize(&mut resp);
 
     // --- phases 3 and 4 ---
     let (parts, mut body) = resp.into_parts();

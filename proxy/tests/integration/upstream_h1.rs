@@ -203,3 +203,39 @@ async fn request_bodies_are_framed_for_the_origin() {
     assert_eq!(seen[1].headers["content-length"], "3");
     assert_eq!(&seen[1].body[..], b"xyz");
 }
+
+/// An origin's response fields pass as sent, hop-by-hop ones removed (RFC 9110 7.6.1: the
+/// fields `Connection` lists and the fixed ones), on rampart's own HTTP/1.1 writer (which copies
+/// the origin's bytes) and over HTTP/2 (which gets a header map made from them); a field value
+/// with a control byte makes the response a 502.
+#[tokio::test]
+async fn response_hop_by_hop_fields_are_removed_and_the_rest_pass_as_sent() {
+    let (origin, _) = scripted(100, |head| match head.split(' ').nth(1).unwrap_or("/") {
+        "/ctl" => b"HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        _ => b"HTTP/1.1 200 OK\r\nConnection: X-Secret, keep-alive\r\nX-Secret: s\r\nKeep-Alive: timeout=5\r\n\
+Proxy-Connection: x\r\nTrailer: x\r\nHTTP2-Settings: AAA\r\nX-Kept: yes\r\nServer: Origin/1\r\nSet-Cookie: a=1\r\n\
+Set-Cookie: b=2\r\nContent-Length: 2\r\n\r\nok"
+            .to_vec(),
+    })
+    .await;
+    let p = proxy_to(origin).await;
+    let web = addr(&p, "web").await;
+    let (got, _) = harness::raw(web, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let lower = got.to_ascii_lowercase();
+    assert!(got.starts_with("HTTP/1.1 200 OK\r\n") && got.ends_with("\r\n\r\nok"), "{got}");
+    assert!(got.contains("\r\nX-Kept: yes\r\n") && got.contains("\r\nServer: Origin/1\r\n"), "{got}");
+    assert!(got.contains("\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"), "{got}");
+    assert!(lower.contains("\r\ncontent-length: 2\r\n") && lower.contains("\r\ndate: "), "{got}");
+    for h in ["x-secret", "keep-alive", "proxy-connection", "trailer", "http2-settings"] {
+        assert!(!lower.contains(&format!("\r\n{h}:")), "{h} passed: {got}");
+    }
+    let h2 = harness::h2c_client();
+    let got = send(&h2, Request::get(format!("http://{web}/")).body(Full::default()).unwrap()).await;
+    assert_eq!((got.status, got.body.as_str()), (StatusCode::OK, "ok"));
+    assert_eq!(got.headers["x-kept"], "yes");
+    assert_eq!(got.headers.get_all("set-cookie").iter().count(), 2);
+    for h in ["x-secret", "keep-alive", "proxy-connection", "trailer", "http2-settings", "connection"] {
+        assert!(got.headers.get(h).is_none(), "{h} passed over HTTP/2: {:?}", got.headers);
+    }
+    assert_eq!(harness::get(&client(), web, "x", "/ctl").await.status, StatusCode::BAD_GATEWAY);
+}

@@ -18,6 +18,7 @@ use http_body_util::BodyExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::http::body::ProxyBody;
+use crate::http::upstream::h1::RawHead;
 
 /// Body bytes gathered before a write even when more are ready.
 const FLUSH_AT: usize = 64 * 1024;
@@ -90,7 +91,13 @@ impl Writer {
         if framing == Framing::Close {
             keep_alive = false;
         }
-        self.head(status, &parts.headers, framing, keep_alive, opts.version, bodiless);
+        match parts.extensions.get::<RawHead>() {
+            // An origin's fields, copied as they came (hop-by-hop ones skipped).
+            Some(raw) if parts.headers.is_empty() => {
+                self.head(status, raw.fields(), framing, keep_alive, opts.version, bodiless)
+            }
+            _ => self.head(status, map_fields(&parts.headers), framing, keep_alive, opts.version, bodiless),
+        }
 
         let mut written = 0u64;
         let mut trailers = None;
@@ -161,15 +168,15 @@ impl Writer {
         status: u16,
     ) -> io::Result<()> {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-        self.head(status, &HeaderMap::new(), Framing::Length(0), false, Version::HTTP_11, false);
+        self.head(status, std::iter::empty(), Framing::Length(0), false, Version::HTTP_11, false);
         self.flush(io).await?;
         io.shutdown().await
     }
 
-    fn head(
+    fn head<'h>(
         &mut self,
         status: StatusCode,
-        headers: &HeaderMap,
+        headers: impl Iterator<Item = (&'h [u8], &'h [u8])>,
         framing: Framing,
         keep_alive: bool,
         version: Version,
@@ -184,19 +191,20 @@ impl Writer {
         let mut has_date = false;
         for (name, value) in headers {
             // Framing and connection management are this writer's; a bodiless response keeps
-            // the length the origin announced (HEAD, 304).
-            if *name == header::CONNECTION
-                || *name == header::TRANSFER_ENCODING
-                || (*name == header::CONTENT_LENGTH && !(bodiless && framing == Framing::None))
+            // the length the origin announced (HEAD, 304). Names compare without case: an
+            // origin's raw fields keep theirs.
+            if name.eq_ignore_ascii_case(b"connection")
+                || name.eq_ignore_ascii_case(b"transfer-encoding")
+                || (name.eq_ignore_ascii_case(b"content-length") && !(bodiless && framing == Framing::None))
             {
                 continue;
             }
-            if *name == header::DATE {
+            if name.eq_ignore_ascii_case(b"date") {
                 has_date = true;
             }
-            self.buf.extend_from_slice(name.as_str().as_bytes());
+            self.buf.extend_from_slice(name);
             self.buf.extend_from_slice(b": ");
-            self.buf.extend_from_slice(value.as_bytes());
+            self.buf.extend_from_slice(value);
             self.buf.extend_from_slice(b"\r\n");
         }
         if !has_date {
@@ -286,6 +294,11 @@ impl Writer {
 }
 
 /// The response asks for the connection to close (`Connection: close`).
+/// A header map's fields as byte pairs.
+fn map_fields(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
+    headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()))
+}
+
 fn asks_close(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::CONNECTION)

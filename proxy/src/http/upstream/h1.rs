@@ -148,12 +148,74 @@ pub enum Framing {
 /// A response head and what follows it.
 #[derive(Debug)]
 pub struct Head {
-    /// Status, version and headers.
+    /// Status and version; the header fields are in `raw`.
     pub parts: http::response::Parts,
     /// Body framing.
     pub framing: Framing,
     /// The connection may carry another exchange once the body is read.
     pub reusable: bool,
+    /// The header fields as the origin sent them, hop-by-hop ones marked.
+    pub raw: RawHead,
+}
+
+/// A response's header fields kept as the origin's bytes, for a downstream HTTP/1.1 writer to
+/// copy without building a [`HeaderMap`]; [`RawHead::to_header_map`] makes one for the
+/// consumers that need it (HTTP/2, the WAF's response phases). Hop-by-hop fields (RFC 9110
+/// 7.6.1: `Connection`, every field it lists, and the fixed ones) are marked and skipped.
+#[derive(Debug, Clone)]
+pub struct RawHead {
+    head: bytes::Bytes,
+    fields: Vec<FieldAt>,
+}
+
+impl RawHead {
+    /// The end-to-end fields, `(name, value)`, in order.
+    pub fn fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.fields.iter().filter(|f| !f.hop).map(|f| (&self.head[f.name()], &self.head[f.value()]))
+    }
+
+    /// The end-to-end fields as a header map.
+    pub fn to_header_map(&self) -> HeaderMap {
+        let mut map = HeaderMap::with_capacity(self.fields.len());
+        for f in self.fields.iter().filter(|f| !f.hop) {
+            // Both were checked when the head was parsed.
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(&self.head[f.name()]),
+                HeaderValue::from_maybe_shared(self.head.slice(f.value())),
+            ) {
+                map.append(name, value);
+            }
+        }
+        map
+    }
+}
+
+/// Moves a response's raw head (see [`RawHead`]) into its header map, for consumers that read
+/// headers; a response without one is left as it is.
+pub fn materialize<B>(resp: &mut http::Response<B>) {
+    if let Some(raw) = resp.extensions_mut().remove::<RawHead>() {
+        let mut map = raw.to_header_map();
+        // Fields set on the response since (none today) come after the origin's.
+        for (name, value) in resp.headers_mut().drain() {
+            if let Some(name) = name {
+                map.append(name, value);
+            }
+        }
+        *resp.headers_mut() = map;
+    }
+}
+
+/// The hop-by-hop fields removed whether or not `Connection` names them.
+fn fixed_hop_by_hop(name: &[u8]) -> bool {
+    [&b"te"[..], b"trailer", b"transfer-encoding", b"upgrade", b"keep-alive", b"proxy-connection", b"http2-settings"]
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// Whether a field value holds only what a header value may: visible ASCII, SP, HTAB and
+/// obs-text (as `HeaderValue` checks).
+fn valid_value(v: &[u8]) -> bool {
+    v.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
 /// Sends `out` on `conn` and reads the response head. `reused` says whether `conn` came from the
@@ -282,20 +344,25 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1E
             name_len: h.name.len() as u32,
             value: off(h.value.as_ptr()),
             value_len: h.value.len() as u32,
+            hop: false,
         };
     }
     let fields = &fields[..count];
     let head = buf.split_to(len).freeze();
     let status = StatusCode::from_u16(code).map_err(|_| H1Error::BadResponse("invalid status code"))?;
-    let mut headers = HeaderMap::with_capacity(count);
     let mut length: Option<u64> = None;
     let mut chunked = false;
     let mut te = false;
     let mut close = !http11;
-    for f in fields {
-        let name = HeaderName::from_bytes(&head[f.name()]).map_err(|_| H1Error::BadResponse("invalid header name"))?;
+    let mut lists_fields = false;
+    let mut fields: Vec<FieldAt> = fields.to_vec();
+    for f in fields.iter_mut() {
+        let name = &head[f.name()];
         let raw = &head[f.value()];
-        if name == header::CONTENT_LENGTH {
+        if !valid_value(raw) {
+            return Err(H1Error::BadResponse("invalid header value"));
+        }
+        if name.eq_ignore_ascii_case(b"content-length") {
             let n = std::str::from_utf8(raw)
                 .ok()
                 .map(str::trim)
@@ -306,23 +373,40 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1E
                 return Err(H1Error::BadResponse("conflicting content-length"));
             }
             length = Some(n);
-        } else if name == header::TRANSFER_ENCODING {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             te = true;
+            f.hop = true;
             chunked = raw
                 .rsplit(|&b| b == b',')
                 .next()
                 .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        } else if name == header::CONNECTION {
-            let v = raw;
-            if v.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close")) {
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            f.hop = true;
+            let tokens = || raw.split(|&b| b == b',').map(<[u8]>::trim_ascii);
+            if tokens().any(|t| t.eq_ignore_ascii_case(b"close")) {
                 close = true;
-            } else if !http11 && v.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"keep-alive")) {
+            } else if !http11 && tokens().any(|t| t.eq_ignore_ascii_case(b"keep-alive")) {
                 close = false;
             }
+            lists_fields |= tokens()
+                .any(|t| !t.is_empty() && !t.eq_ignore_ascii_case(b"close") && !t.eq_ignore_ascii_case(b"keep-alive"));
+        } else if fixed_hop_by_hop(name) {
+            f.hop = true;
         }
-        let value = HeaderValue::from_maybe_shared(head.slice(f.value()))
-            .map_err(|_| H1Error::BadResponse("invalid header value"))?;
-        headers.append(name, value);
+    }
+    if lists_fields {
+        // Fields that `Connection` names are hop-by-hop too.
+        let listed: Vec<Vec<u8>> = fields
+            .iter()
+            .filter(|f| head[f.name()].eq_ignore_ascii_case(b"connection"))
+            .flat_map(|f| head[f.value()].split(|&b| b == b',').map(|t| t.trim_ascii().to_ascii_lowercase()))
+            .filter(|t| !t.is_empty())
+            .collect();
+        for f in fields.iter_mut() {
+            if listed.iter().any(|l| head[f.name()].eq_ignore_ascii_case(l)) {
+                f.hop = true;
+            }
+        }
     }
     if te && length.is_some() {
         return Err(H1Error::BadResponse("both content-length and transfer-encoding"));
@@ -348,17 +432,18 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1E
     let mut parts = http::Response::new(()).into_parts().0;
     parts.status = status;
     parts.version = Version::HTTP_11;
-    parts.headers = headers;
-    Ok(Some(Head { parts, framing, reusable }))
+    Ok(Some(Head { parts, framing, reusable, raw: RawHead { head, fields } }))
 }
 
 /// Offsets of one header field within a response head.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, Debug)]
 struct FieldAt {
     name: u32,
     name_len: u32,
     value: u32,
     value_len: u32,
+    /// A hop-by-hop field, not passed on.
+    hop: bool,
 }
 
 impl FieldAt {
