@@ -24,6 +24,11 @@ fn from<'r>(rules: &'r RuleSet, store: &'r Collections, client: &str) -> (Transa
     (tx, i)
 }
 
+/// Variable `var` of record `key` of `collection`, as text.
+fn var(store: &Collections, collection: Collection, key: &str, var: &str) -> Option<String> {
+    store.get(collection, key.as_bytes(), var).map(|v| String::from_utf8_lossy(&v).into_owned())
+}
+
 fn status(i: Option<Intervention>) -> Option<u16> {
     i.map(|i| i.status)
 }
@@ -40,8 +45,8 @@ fn a_counter_in_ip_survives_across_transactions_per_client() {
     assert_eq!(ids(&tx), vec![1, 2]);
     // Another client has a record of its own.
     assert_eq!(status(from(&rules, &store, "192.0.2.2").1), None);
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "HITS").as_deref(), Some(&b"4"[..]));
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.2", "hits").as_deref(), Some(&b"1"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "HITS").as_deref(), Some("4"));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.2", "hits").as_deref(), Some("1"));
     assert_eq!(store.records(), 2);
 }
 
@@ -68,7 +73,7 @@ SecRule GLOBAL:seen "@eq 3" "id:2,phase:1,pass,log,setvar:'tx.previous=%{GLOBAL.
     assert_eq!(ids(&tx), vec![1, 2], "the third request, from a third client, sees seen=3");
     // `setvar` wrote this transaction's address before the check read it.
     assert_eq!(tx_var(&tx, "previous").as_deref(), Some("192.0.2.3"));
-    assert_eq!(store.get(Collection::Global, b"global", "seen").as_deref(), Some(&b"3"[..]));
+    assert_eq!(var(&store, Collection::Global, "global", "seen").as_deref(), Some("3"));
 }
 
 #[test]
@@ -79,11 +84,11 @@ SecRule IP:hits "@ge 2" "id:2,phase:1,pass,nolog,setvar:!ip.hits"
 "#);
     let store = Collections::new();
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits").as_deref(), Some("1"));
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits"), None, "rule 2 deleted it at 2");
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits"), None, "rule 2 deleted it at 2");
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits").as_deref(), Some("1"));
 }
 
 #[test]
@@ -96,9 +101,9 @@ SecAction "id:3,phase:1,pass,nolog,setrsc:%{REQUEST_FILENAME},setvar:resource.n=
     let store = Collections::new();
     from(&rules, &store, "192.0.2.1");
     from(&rules, &store, "192.0.2.2");
-    assert_eq!(store.get(Collection::Session, b"example.com", "n").as_deref(), Some(&b"2"[..]));
-    assert_eq!(store.get(Collection::User, b"alice", "n").as_deref(), Some(&b"4"[..]));
-    assert_eq!(store.get(Collection::Resource, b"/", "n").as_deref(), Some(&b"6"[..]));
+    assert_eq!(var(&store, Collection::Session, "example.com", "n").as_deref(), Some("2"));
+    assert_eq!(var(&store, Collection::User, "alice", "n").as_deref(), Some("4"));
+    assert_eq!(var(&store, Collection::Resource, "/", "n").as_deref(), Some("6"));
 }
 
 #[test]
@@ -114,7 +119,7 @@ fn concurrent_increments_are_never_lost() {
             });
         }
     });
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.9", "hits").as_deref(), Some(&b"400"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.9", "hits").as_deref(), Some("400"));
 }
 
 #[test]
@@ -125,12 +130,12 @@ SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1,e
     let store = Collections::new();
     from(&rules, &store, "192.0.2.1");
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"2"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits").as_deref(), Some("2"));
     std::thread::sleep(Duration::from_millis(1100));
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits"), None, "expired after 1 s");
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits"), None, "expired after 1 s");
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]), "the count starts over");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "kept").as_deref(), Some(&b"3"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits").as_deref(), Some("1"), "the count starts over");
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "kept").as_deref(), Some("3"));
 }
 
 #[test]
@@ -142,11 +147,11 @@ SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1"
     let store = Collections::new();
     from(&rules, &store, "192.0.2.1");
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"2"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits").as_deref(), Some("2"));
     std::thread::sleep(Duration::from_millis(1100));
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits"), None);
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits"), None);
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits").as_deref(), Some("1"));
 }
 
 #[test]
@@ -160,8 +165,8 @@ fn the_store_stays_bounded_and_evicts_the_least_recently_written() {
     }
     assert!(store.records() <= 16, "{} records", store.records());
     assert!(store.evicted() >= 24, "{} evicted", store.evicted());
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"40"[..]));
-    assert_eq!(store.get(Collection::Ip, b"198.51.100.0", "hits"), None, "the oldest went first");
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits").as_deref(), Some("40"));
+    assert_eq!(var(&store, Collection::Ip, "198.51.100.0", "hits"), None, "the oldest went first");
     assert!(store.get(Collection::Ip, b"198.51.100.39", "hits").is_some(), "the newest stays");
 }
 
@@ -172,7 +177,7 @@ SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.hits=+1,e
 "#);
     let store = Collections::new();
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "hits").as_deref(), Some(&b"1"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "hits").as_deref(), Some("1"));
 }
 
 /// Phase 1 of a GET from `client` with header `X-N: n`.
@@ -190,7 +195,7 @@ fn record_keys_compare_without_case() {
     with_n(&rules, &store, "192.0.2.1", "Admin");
     with_n(&rules, &store, "192.0.2.1", "admin");
     with_n(&rules, &store, "192.0.2.1", "ADMIN");
-    assert_eq!(store.get(Collection::User, b"aDmIn", "tries").as_deref(), Some(&b"3"[..]));
+    assert_eq!(var(&store, Collection::User, "aDmIn", "tries").as_deref(), Some("3"));
     assert_eq!(store.records(), 1);
 }
 
@@ -201,9 +206,9 @@ SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},expirevar:ip.block=
 "#);
     let store = Collections::new();
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "block").as_deref(), Some(&b"1"[..]));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "block").as_deref(), Some("1"));
     std::thread::sleep(Duration::from_millis(1100));
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "block"), None, "the deadline set first held");
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "block"), None, "the deadline set first held");
 }
 
 #[test]
@@ -213,9 +218,9 @@ SecAction "id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},setvar:ip.a=1,expir
 "#);
     let store = Collections::new();
     from(&rules, &store, "192.0.2.1");
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "a").as_deref(), Some(&b"1"[..]));
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "b").as_deref(), Some(&b"1"[..]));
-    assert_eq!(store.get(Collection::Ip, b"192.0.2.1", "c"), None, "0 seconds expires at once");
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "a").as_deref(), Some("1"));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "b").as_deref(), Some("1"));
+    assert_eq!(var(&store, Collection::Ip, "192.0.2.1", "c"), None, "0 seconds expires at once");
 }
 
 #[test]
