@@ -1,5 +1,6 @@
 //! Small I/O adapters for downstream connections.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -157,21 +158,62 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Watched<IO> {
 const IDLE_SAMPLES: u32 = 4;
 
 /// Resolves once `activity` has moved no byte and had no request in flight for `idle`.
-pub async fn idle_for(activity: &Activity, idle: Duration) {
+pub fn idle_for(activity: &Activity, idle: Duration) -> IdleFor<'_> {
     let step = (idle / IDLE_SAMPLES).max(Duration::from_millis(5));
-    let mut quiet = 0;
-    let mut seen = activity.events.load(Ordering::Relaxed);
-    loop {
-        tokio::time::sleep(step).await;
-        let now = activity.events.load(Ordering::Relaxed);
-        if now != seen || activity.busy() {
-            seen = now;
-            quiet = 0;
-            continue;
-        }
-        quiet += 1;
-        if quiet >= IDLE_SAMPLES {
-            return;
+    IdleFor {
+        activity,
+        step,
+        quiet: 0,
+        seen: activity.events.load(Ordering::Relaxed),
+        sleep: Box::pin(tokio::time::sleep(step)),
+        armed: false,
+    }
+}
+
+/// The future of [`idle_for`]. It sits beside a connection's serving future in a `select!`,
+/// which polls it on every wake-up of the connection (twice per request): until its timer
+/// fires, a poll only reads the timer's elapsed flag, because the timer already holds this
+/// task's waker.
+#[derive(Debug)]
+pub struct IdleFor<'a> {
+    activity: &'a Activity,
+    step: Duration,
+    quiet: u32,
+    seen: u64,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    /// The timer was polled (so holds the waker) since it was last set.
+    armed: bool,
+}
+
+impl Future for IdleFor<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        loop {
+            if this.armed && !this.sleep.is_elapsed() {
+                return Poll::Pending;
+            }
+            // Out of budget, tokio answers Pending without reaching the timer (so without
+            // giving it the waker): only a poll made with budget arms the shortcut above.
+            let budget = tokio::task::coop::has_budget_remaining();
+            if this.sleep.as_mut().poll(cx).is_pending() {
+                this.armed = budget;
+                return Poll::Pending;
+            }
+            let now = this.activity.events.load(Ordering::Relaxed);
+            if now != this.seen || this.activity.busy() {
+                this.seen = now;
+                this.quiet = 0;
+            } else {
+                this.quiet += 1;
+                if this.quiet >= IDLE_SAMPLES {
+                    return Poll::Ready(());
+                }
+            }
+            let next = tokio::time::Instant::now() + this.step;
+            this.sleep.as_mut().reset(next);
+            this.armed = false;
         }
     }
 }
