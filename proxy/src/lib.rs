@@ -218,6 +218,9 @@ impl Proxy {
         if let Some(rt) = rt {
             self.shared.runtime.store(Arc::new(rt));
             self.shared.registries.l4.swapped();
+            // A policy no longer configured gives up its persistent collections (the old
+            // runtime keeps its own reference until it is dropped).
+            self.shared.registries.waf.retain_collections(|name| config.waf.iter().any(|w| w.name == name));
         }
 
         // Start new listeners, stop replaced and removed ones.

@@ -98,6 +98,11 @@ impl WafRegistry {
         self.collections.lock().unwrap().entry(name.to_owned()).or_default().clone()
     }
 
+    /// Drops the persistent collections of the policies `keep` says no to.
+    pub fn retain_collections(&self, keep: impl Fn(&str) -> bool) {
+        self.collections.lock().unwrap().retain(|name, _| keep(name));
+    }
+
     /// Every policy's persistent collections, by name.
     pub fn all_collections(&self) -> Vec<(String, Arc<Collections>)> {
         self.collections.lock().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect()

@@ -166,6 +166,14 @@ waf:
     harness::apply(&p, &yaml(5)).await.unwrap();
     assert_eq!(get(&c, web, "x", "/").await.status, StatusCode::OK, "hit 5 is under the new limit");
     assert_eq!(get(&c, web, "x", "/").await.status.as_u16(), 429, "hit 6 is over it");
+    // A config without the policy drops its records: brought back, it starts from zero.
+    let without = yaml(5).replace(", waf: limit", "").split("waf:\n").next().unwrap().to_owned();
+    harness::apply(&p, &without).await.unwrap();
+    let m = metrics(&p).await;
+    assert_eq!(metric(&m, r#"rampart_waf_collection_records{policy="limit"}"#), None, "{m}");
+    harness::apply(&p, &yaml(1)).await.unwrap();
+    assert_eq!(get(&c, web, "x", "/").await.status, StatusCode::OK, "hit 1 of a fresh count");
+    assert_eq!(get(&c, web, "x", "/").await.status.as_u16(), 429);
 }
 
 /// `drop` closes the connection without an answer: nothing is written on HTTP/1 (both on
