@@ -17,8 +17,6 @@ pub static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-h
 /// `X-Request-Id`.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
-static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
-static HTTP2_SETTINGS: HeaderName = HeaderName::from_static("http2-settings");
 
 /// Removes every hop-by-hop header: `Connection` and each header it names, `Keep-Alive`,
 /// `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`, `HTTP2-Settings`.
@@ -55,10 +53,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         }
     }
     if fixed {
-        for name in [&KEEP_ALIVE, &PROXY_CONNECTION, &HTTP2_SETTINGS] {
-            headers.remove(name);
-        }
-        for name in [header::TE, header::TRAILER, header::TRANSFER_ENCODING, header::UPGRADE] {
+        for name in FIXED_HOP_BY_HOP {
             headers.remove(name);
         }
     }
@@ -74,15 +69,12 @@ fn only_persistence_tokens(headers: &HeaderMap) -> bool {
     })
 }
 
-/// The hop-by-hop fields removed whether or not `Connection` names them.
+/// The hop-by-hop fields removed whether or not `Connection` names them (lower case).
+pub const FIXED_HOP_BY_HOP: [&str; 7] =
+    ["te", "trailer", "transfer-encoding", "upgrade", "keep-alive", "proxy-connection", "http2-settings"];
+
 fn is_fixed_hop_by_hop(name: &HeaderName) -> bool {
-    *name == header::TE
-        || *name == header::TRAILER
-        || *name == header::TRANSFER_ENCODING
-        || *name == header::UPGRADE
-        || *name == KEEP_ALIVE
-        || *name == PROXY_CONNECTION
-        || *name == HTTP2_SETTINGS
+    FIXED_HOP_BY_HOP.contains(&name.as_str())
 }
 
 /// An IP address as a header value.

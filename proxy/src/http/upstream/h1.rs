@@ -207,9 +207,7 @@ pub fn materialize<B>(resp: &mut http::Response<B>) {
 
 /// The hop-by-hop fields removed whether or not `Connection` names them.
 fn fixed_hop_by_hop(name: &[u8]) -> bool {
-    [&b"te"[..], b"trailer", b"transfer-encoding", b"upgrade", b"keep-alive", b"proxy-connection", b"http2-settings"]
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+    crate::http::headers::FIXED_HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
 }
 
 /// Whether a field value holds only what a header value may: visible ASCII, SP, HTAB and
@@ -334,20 +332,21 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1E
     let http11 = resp.version == Some(1);
     // Where each field sits in the head, so the head can leave `buf` before values are made.
     let base = buf.as_ptr() as usize;
-    let count = resp.headers.len();
-    let mut fields = [FieldAt::default(); MAX_HEADERS];
-    for (at, h) in fields.iter_mut().zip(resp.headers.iter()) {
-        // Offsets fit: the head is at most `MAX_HEAD` plus one read.
-        let off = |p: *const u8| (p as usize - base) as u32;
-        *at = FieldAt {
-            name: off(h.name.as_ptr()),
-            name_len: h.name.len() as u32,
-            value: off(h.value.as_ptr()),
-            value_len: h.value.len() as u32,
-            hop: false,
-        };
-    }
-    let fields = &fields[..count];
+    let mut fields: Vec<FieldAt> = resp
+        .headers
+        .iter()
+        .map(|h| {
+            // Offsets fit: the head is at most `MAX_HEAD` plus one read.
+            let off = |p: *const u8| (p as usize - base) as u32;
+            FieldAt {
+                name: off(h.name.as_ptr()),
+                name_len: h.name.len() as u32,
+                value: off(h.value.as_ptr()),
+                value_len: h.value.len() as u32,
+                hop: false,
+            }
+        })
+        .collect();
     let head = buf.split_to(len).freeze();
     let status = StatusCode::from_u16(code).map_err(|_| H1Error::BadResponse("invalid status code"))?;
     let mut length: Option<u64> = None;
@@ -355,7 +354,6 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1E
     let mut te = false;
     let mut close = !http11;
     let mut lists_fields = false;
-    let mut fields: Vec<FieldAt> = fields.to_vec();
     for f in fields.iter_mut() {
         let name = &head[f.name()];
         let raw = &head[f.value()];
