@@ -214,12 +214,25 @@ pub fn validate(config: &Config) -> Result<(), Problems> {
         if s.session_affinity.is_some_and(|a| a.timeout.get().is_zero()) {
             p.push(format!("{at}.session_affinity.timeout"), "must be greater than zero");
         }
+        if s.send_buffer_bytes != 0 {
+            check_send_buffer(&mut p, &format!("{at}.send_buffer_bytes"), s.send_buffer_bytes);
+        }
     }
 
     if p.is_empty() {
         Ok(())
     } else {
         Err(p)
+    }
+}
+
+/// Socket buffer sizes the kernel takes as asked: a page at least, and what `SO_SNDBUF`'s
+/// `int` holds once doubled.
+fn check_send_buffer(p: &mut Problems, at: &str, bytes: u64) {
+    const MIN: u64 = 4096;
+    const MAX: u64 = 1 << 30;
+    if !(MIN..=MAX).contains(&bytes) {
+        p.push(at.to_owned(), format!("must be between {MIN} and {MAX} bytes (1 GiB), not {bytes}"));
     }
 }
 
@@ -234,6 +247,13 @@ fn check_l4_listener(p: &mut Problems, at: &str, l: &crate::Listener, config: &C
         }
         Some(0) => p.push(format!("{at}.max_connections"), "must be at least 1"),
         _ => {}
+    }
+    if let Some(bytes) = l.send_buffer_bytes {
+        if l.protocol == Protocol::Tcp {
+            check_send_buffer(p, &format!("{at}.send_buffer_bytes"), bytes);
+        } else {
+            p.push(format!("{at}.send_buffer_bytes"), format!("only for tcp listeners, not {}", l.protocol));
+        }
     }
     if l.protocol == Protocol::Udp {
         if l.timeouts.flow_idle.get().is_zero() {
@@ -510,14 +530,14 @@ waf:
         let got = problems(
             r#"
 listeners:
-  - { name: web, address: "127.0.0.1:0", protocol: http, accept_proxy_protocol: true, max_connections: 5 }
+  - { name: web, address: "127.0.0.1:0", protocol: http, accept_proxy_protocol: true, max_connections: 5, send_buffer_bytes: 65536 }
   - { name: dns, address: "127.0.0.1:0", protocol: udp, service: pp, accept_proxy_protocol: true, timeouts: { flow_idle: 0s } }
-  - { name: db, address: "127.0.0.1:0", protocol: tcp, service: s, max_connections: 0, timeouts: { idle: 0s } }
-  - { name: ok, address: "10.9.9.9:53", protocol: tcp, service: pp, accept_proxy_protocol: true, max_connections: 10 }
+  - { name: db, address: "127.0.0.1:0", protocol: tcp, service: s, max_connections: 0, timeouts: { idle: 0s }, send_buffer_bytes: 100 }
+  - { name: ok, address: "10.9.9.9:53", protocol: tcp, service: pp, accept_proxy_protocol: true, max_connections: 10, send_buffer_bytes: 4096 }
 routes: [ { paths: [ { backend: s } ] } ]
 services:
-  - { name: s, endpoints: ["127.0.0.1:1"], session_affinity: { timeout: 0s } }
-  - { name: pp, endpoints: ["127.0.0.1:2"], proxy_protocol: v2, balance: { policy: least_connections } }
+  - { name: s, endpoints: ["127.0.0.1:1"], session_affinity: { timeout: 0s }, send_buffer_bytes: 2147483648 }
+  - { name: pp, endpoints: ["127.0.0.1:2"], proxy_protocol: v2, balance: { policy: least_connections }, send_buffer_bytes: 0 }
 "#,
         );
         assert_eq!(
@@ -525,12 +545,15 @@ services:
             [
                 "listeners[0].accept_proxy_protocol: only for tcp listeners, not http",
                 "listeners[0].max_connections: only for tcp/udp listeners, not http",
+                "listeners[0].send_buffer_bytes: only for tcp listeners, not http",
                 "listeners[1].accept_proxy_protocol: only for tcp listeners, not udp",
                 "listeners[1].timeouts.flow_idle: must be greater than zero",
                 "listeners[1].service: service \"pp\" sends the PROXY protocol, which udp listeners do not support",
                 "listeners[2].max_connections: must be at least 1",
+                "listeners[2].send_buffer_bytes: must be between 4096 and 1073741824 bytes (1 GiB), not 100",
                 "listeners[2].timeouts.idle: must be greater than zero",
                 "services[0].session_affinity.timeout: must be greater than zero",
+                "services[0].send_buffer_bytes: must be between 4096 and 1073741824 bytes (1 GiB), not 2147483648",
             ]
         );
         let ok = load_str(
@@ -541,7 +564,8 @@ services: [ { name: s, session_affinity: {}, proxy_protocol: v1, health_check: {
         )
         .unwrap();
         let (l, s) = (&ok.config().listeners[0], &ok.config().services[0]);
-        assert_eq!((l.accept_proxy_protocol, l.max_connections), (false, None));
+        assert_eq!((l.accept_proxy_protocol, l.max_connections, l.send_buffer_bytes), (false, None, None));
+        assert_eq!(s.send_buffer_bytes, 256 * 1024);
         assert_eq!(
             (l.timeouts.drain, l.timeouts.flow_idle),
             (crate::Duration::from_secs(30), crate::Duration::from_secs(30))

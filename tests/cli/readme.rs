@@ -49,6 +49,7 @@ fn everything() -> Config {
             waf: Some("w".into()),
             accept_proxy_protocol: false,
             max_connections: Some(1),
+            send_buffer_bytes: Some(4096),
         }],
         routes: vec![Route {
             name: Some("r".into()),
@@ -81,6 +82,7 @@ fn everything() -> Config {
             timeouts: ServiceTimeouts::default(),
             proxy_protocol: Some(ProxyProtocol::V2),
             session_affinity: Some(SessionAffinity::default()),
+            send_buffer_bytes: 4096,
         }],
         waf: vec![WafPolicy {
             name: "w".into(),

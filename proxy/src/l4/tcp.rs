@@ -100,6 +100,9 @@ async fn serve(stream: TcpStream, peer: SocketAddr, l: Arc<L4Listener>, shared: 
     shared.metrics.connections_active.fetch_add(1, Ordering::Relaxed);
     let _guard = ConnGuard(shared.clone());
     let _ = stream.set_nodelay(true);
+    if let Some(bytes) = l.config.send_buffer_bytes {
+        set_send_buffer(&stream, bytes);
+    }
     let local = stream.local_addr().unwrap_or(l.config.address);
 
     let (client, target, early) = if l.config.accept_proxy_protocol {
@@ -217,7 +220,7 @@ async fn connect(svc: &L4Service, client: IpAddr, l: &L4Listener) -> Option<(Tcp
         };
         let ep = &s.balancer.endpoints()[i];
         let in_flight = ep.start_request();
-        let error = match tokio::time::timeout(timeout, connect_to(ep.address)).await {
+        let error = match tokio::time::timeout(timeout, connect_to(ep.address, s.config.send_buffer_bytes)).await {
             Ok(Ok(stream)) => {
                 ep.record_success();
                 return Some((stream, i, in_flight));
@@ -239,10 +242,24 @@ async fn connect(svc: &L4Service, client: IpAddr, l: &L4Listener) -> Option<(Tcp
     None
 }
 
-async fn connect_to(address: SocketAddr) -> io::Result<TcpStream> {
+/// Connects to `address`; a nonzero `send_buffer` is the socket's `SO_SNDBUF` (the kernel
+/// clamps it to `net.core.wmem_max`).
+async fn connect_to(address: SocketAddr, send_buffer: u64) -> io::Result<TcpStream> {
     let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     socket.set_nodelay(true)?;
+    if send_buffer != 0 {
+        socket.set_send_buffer_size(u32::try_from(send_buffer).unwrap_or(u32::MAX))?;
+    }
     socket.connect(address).await
+}
+
+/// Sets an accepted connection's `SO_SNDBUF`; the kernel clamps it to `net.core.wmem_max`.
+fn set_send_buffer(stream: &TcpStream, bytes: u64) {
+    if let Err(error) =
+        socket2::SockRef::from(stream).set_send_buffer_size(usize::try_from(bytes).unwrap_or(usize::MAX))
+    {
+        tracing::debug!(%error, bytes, "SO_SNDBUF refused; the kernel's autotuning stays");
+    }
 }
 
 /// Reads a PROXY protocol header; returns it and any client bytes read past it.

@@ -1,5 +1,6 @@
 //! The TCP proxy on loopback: balancing, affinity, Maglev disruption, PROXY protocol both
-//! ways, connect retries and ejection, health checks, connection limit, idle timeout.
+//! ways, connect retries and ejection, health checks, connection limit, idle timeout, socket
+//! send buffers.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -321,4 +322,70 @@ async fn no_endpoint_closes_the_connection() {
     assert!(Conn::try_open(at, None).await.is_err());
     let m = metrics(&proxy).await;
     assert_eq!(metric(&m, "rampart_l4_listener_closed_total{listener=\"db\",reason=\"no_endpoint\"}"), Some(1.0));
+}
+
+/// `SO_SNDBUF` of this process's TCP socket from `local` (any port when its port is 0) to
+/// `peer`: the proxy runs in the test process, so its sockets are among our descriptors.
+fn send_buffer_of(local: SocketAddr, peer: SocketAddr) -> Option<usize> {
+    use std::os::fd::BorrowedFd;
+    for entry in std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd is readable").flatten() {
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let is_socket = std::fs::read_link(entry.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"));
+        if !is_socket {
+            continue;
+        }
+        // SAFETY: the descriptor is open (listed just now) and only borrowed for these calls;
+        // a descriptor closed meanwhile makes the calls fail, which skips it.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let s = socket2::SockRef::from(&fd);
+        let (Ok(l), Ok(p)) = (s.local_addr(), s.peer_addr()) else { continue };
+        let (Some(l), Some(p)) = (l.as_socket(), p.as_socket()) else { continue };
+        if p == peer && l.ip() == local.ip() && (local.port() == 0 || l.port() == local.port()) {
+            return s.send_buffer_size().ok();
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn send_buffers_are_set_towards_endpoints_and_clients() {
+    let b = backends(1).await;
+    let be = b[0].addr;
+    // Linux doubles SO_SNDBUF for its bookkeeping and clamps it to net.core.wmem_max.
+    let wmem_max: usize = std::fs::read_to_string("/proc/sys/net/core/wmem_max")
+        .expect("/proc/sys/net/core/wmem_max is readable")
+        .trim()
+        .parse()
+        .unwrap();
+    let kernel = |bytes: usize| 2 * bytes.min(wmem_max);
+
+    // Set on both sides.
+    let proxy = start(&tcp_config(&[be], ", send_buffer_bytes: 65536", ", send_buffer_bytes: 131072")).await;
+    let at = addr(&proxy, "db").await;
+    let mut c = Conn::open(at, None).await;
+    c.echo(b"sized").await.unwrap();
+    let client = c.reader.get_ref().local_addr().unwrap();
+    let upstream = send_buffer_of(SocketAddr::new(be.ip(), 0), be);
+    let downstream = send_buffer_of(at, client);
+    assert_eq!(upstream, Some(kernel(131_072)), "the proxy's socket to the endpoint");
+    assert_eq!(downstream, Some(kernel(65_536)), "the proxy's socket to the client");
+    drop(c);
+
+    // Defaults: 256 KiB towards endpoints; clients keep autotuning (not a locked size).
+    let b2 = backends(1).await;
+    let proxy = start(&tcp_config(&[b2[0].addr], "", "")).await;
+    let at = addr(&proxy, "db").await;
+    let mut c = Conn::open(at, None).await;
+    c.echo(b"default").await.unwrap();
+    let client = c.reader.get_ref().local_addr().unwrap();
+    assert_eq!(send_buffer_of(SocketAddr::new(be.ip(), 0), b2[0].addr), Some(kernel(256 * 1024)));
+    let down = send_buffer_of(at, client).expect("the proxy's socket to the client");
+    assert_ne!(down, kernel(65_536));
+    // `send_buffer_bytes: 0` leaves the endpoint side to the kernel too.
+    let b3 = backends(1).await;
+    let proxy = start(&tcp_config(&[b3[0].addr], "", ", send_buffer_bytes: 0")).await;
+    let mut c = Conn::open(addr(&proxy, "db").await, None).await;
+    c.echo(b"auto").await.unwrap();
+    let auto = send_buffer_of(SocketAddr::new(be.ip(), 0), b3[0].addr).expect("the proxy's socket to the endpoint");
+    assert_ne!(auto, kernel(256 * 1024), "autotuning starts from net.ipv4.tcp_wmem's default, not 256 KiB");
 }
