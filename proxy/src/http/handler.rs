@@ -42,12 +42,12 @@ pub(crate) struct Outcome {
 
 /// Marks a response that must not be sent: the connection is closed instead (a WAF rule's
 /// `drop`). HTTP/1 connections are closed with no byte of an answer (a FIN, or a reset when
-/// unread request bytes remain); on HTTP/2 the request's stream is reset.
+/// unread request bytes remain); an HTTP/2 connection is closed with all its streams.
 #[derive(Debug, Clone, Copy)]
 pub struct DropConnection;
 
 /// The error the HTTP/1 and HTTP/2 services return for a [`DropConnection`] response, so that
-/// hyper closes the connection (HTTP/1) or resets the stream (HTTP/2).
+/// hyper closes the connection (HTTP/1), or the HTTP/2 server closes it (see `serve_h2`).
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by a WAF rule")]
 pub struct Dropped;

@@ -202,8 +202,20 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = ctx.activity.clone();
+    // A WAF `drop` on any stream closes the whole connection, as on HTTP/1: the stream's
+    // service says so here, and the connection is dropped below (no GOAWAY, as `drop` means
+    // an immediate close).
+    let dropped = Arc::new(tokio::sync::Notify::new());
+    let drop_signal = dropped.clone();
     let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-        handle_or_drop(ctx.clone(), req.map(RequestBody::hyper))
+        let (ctx, drop_signal) = (ctx.clone(), drop_signal.clone());
+        async move {
+            let r = handle_or_drop(ctx, req.map(RequestBody::hyper)).await;
+            if r.is_err() {
+                drop_signal.notify_one();
+            }
+            r
+        }
     });
     let conn = http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
@@ -216,6 +228,10 @@ where
             if let Err(e) = r {
                 tracing::debug!(error = %e, "HTTP/2 connection ended with error");
             }
+            return;
+        }
+        _ = dropped.notified() => {
+            tracing::debug!("closing the HTTP/2 connection: a WAF rule dropped one of its requests");
             return;
         }
         _ = crate::stopped(&mut shutdown) => {}
