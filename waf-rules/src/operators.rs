@@ -19,7 +19,8 @@
 //! - numbers: [`compare`] (`@eq @ge @gt @le @lt`).
 //! - addresses: [`ip_match`], [`ip_match_from_file`].
 //! - validation: [`validate_byte_range`], [`validate_url_encoding`], [`validate_utf8_encoding`],
-//!   [`verify_cc`] (credit card numbers).
+//!   [`verify_cc`] (credit card numbers), [`verify_cpf`], [`verify_ssn`], [`verify_svnr`]
+//!   (identity numbers), all searching through [`candidates`].
 //! - libinjection: [`detect_sqli`], [`detect_xss`].
 //! - constants: [`unconditional`] (`@unconditionalMatch`, `@noMatch`).
 //! - [`argument`]: operator arguments that may hold macros.
@@ -28,6 +29,7 @@
 pub mod argument;
 pub mod begins_with;
 pub mod byte_set;
+pub mod candidates;
 pub mod compare;
 pub mod contains;
 pub mod contains_word;
@@ -47,6 +49,9 @@ pub mod validate_byte_range;
 pub mod validate_url_encoding;
 pub mod validate_utf8_encoding;
 pub mod verify_cc;
+pub mod verify_cpf;
+pub mod verify_ssn;
+pub mod verify_svnr;
 pub mod within;
 
 #[cfg(test)]
@@ -255,6 +260,9 @@ const BUILTIN: &[(&str, Factory)] = &[
     ("validateUrlEncoding", validate_url_encoding::compile),
     ("validateUtf8Encoding", validate_utf8_encoding::compile),
     ("verifyCC", verify_cc::compile),
+    ("verifyCPF", verify_cpf::compile),
+    ("verifySSN", verify_ssn::compile),
+    ("verifySVNR", verify_svnr::compile),
     ("within", within::compile),
 ];
 
@@ -270,9 +278,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "validateDTD",
     "validateHash",
     "validateSchema",
-    "verifyCPF",
-    "verifySSN",
-    "verifySVNR",
 ];
 
 impl Registry {

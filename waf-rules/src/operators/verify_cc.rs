@@ -1,32 +1,16 @@
 //! `@verifyCC`: finds credit card numbers. The argument is a regex for candidates (usually
 //! `\d{13,16}` or a list of issuer prefixes); a candidate whose digits pass the Luhn check is a
-//! match, and with `capture` it becomes `TX:0`. Candidates are tried leftmost first, and one
-//! that fails the check is retried from its next byte, as v3 restarts its search one byte
-//! further each time: the tails of a long digit run are candidates too (`4111111111111112`
-//! fails whole, but its tail `1111111111112` passes). Non-digits inside a candidate
-//! (`4111-1111-...`) are skipped by the check; a candidate without digits never passes.
-//!
-//! The pattern is compiled as `@rx` compiles its own (`DOTALL | MULTILINE`), as v3 does. Unlike
-//! v3, the candidates of one input are checked only until their lengths add up to
-//! [`CANDIDATE_BUDGET`]: with an open-ended pattern (`\d+`), a long run of digits would
-//! otherwise cost time quadratic in its length.
-//! v3: src/operators/verify_cc.cc.
+//! match (the search is [`Candidates`]'s). The tails of a long digit run are candidates too
+//! (`4111111111111112` fails whole, but its tail `1111111111112` passes). Non-digits inside a
+//! candidate (`4111-1111-...`) are skipped by the check; a candidate without digits never
+//! passes. v3: src/operators/verify_cc.cc.
 //!
 //! ```text
 //! SecRule RESPONSE_BODY "@verifyCC \d{13,16}" "id:1,phase:4,deny,capture,logdata:'%{TX.0}'"
 //! ```
 
-use super::pcre::{Limits, Regex};
-use super::{LoadContext, OpContext, Operator, OperatorError};
-
-/// Bytes of candidates checked per input at most (see the module documentation).
-pub const CANDIDATE_BUDGET: usize = 1 << 20;
-
-/// The operator.
-#[derive(Debug)]
-pub struct VerifyCc {
-    candidates: Regex,
-}
+use super::candidates::Candidates;
+use super::{LoadContext, Operator, OperatorError};
 
 /// The Luhn (mod 10) check over the digits of `candidate`, the rightmost digit undoubled.
 pub fn luhn(candidate: &[u8]) -> bool {
@@ -40,39 +24,16 @@ pub fn luhn(candidate: &[u8]) -> bool {
     any && sum % 10 == 0
 }
 
-impl Operator for VerifyCc {
-    fn evaluate(&self, cx: &mut OpContext<'_>, input: &[u8]) -> bool {
-        let mut from = 0;
-        let mut budget = CANDIDATE_BUDGET;
-        while from < input.len() {
-            let Some((start, end)) = self.candidates.find_at(input, from) else { return false };
-            budget = match budget.checked_sub(end - start + 1) {
-                Some(left) => left,
-                None => return false,
-            };
-            if luhn(&input[start..end]) {
-                if let Some(captures) = cx.captures.as_deref_mut() {
-                    captures.clear();
-                    captures.set(0, &input[start..end]);
-                }
-                return true;
-            }
-            from = start + 1;
-        }
-        false
-    }
-}
-
 /// Builds `@verifyCC` from its argument (a regex).
 pub fn compile(argument: &str, _cx: &LoadContext<'_>) -> Result<Box<dyn Operator>, OperatorError> {
-    let (candidates, _) = Regex::new(argument, Limits::default())
-        .map_err(|source| OperatorError::Regex { pattern: argument.to_owned(), source })?;
-    Ok(Box::new(VerifyCc { candidates }))
+    Candidates::compile(argument, luhn)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operators::candidates::CANDIDATE_BUDGET;
+    use crate::operators::OpContext;
 
     #[test]
     fn luhn_on_known_numbers() {
