@@ -11,6 +11,7 @@ use hyper::body::Incoming;
 use pin_project_lite::pin_project;
 
 use crate::endpoint::InFlight;
+use crate::http::upstream::h1::RawHead;
 use crate::http::upstream::h1_body::H1Body;
 
 /// Error type of response bodies.
@@ -26,8 +27,11 @@ pin_project! {
         /// An upstream body from a hyper connection (HTTP/2, upgrades); the endpoint counts it
         /// in flight until it ends.
         Upstream { #[pin] inner: Incoming, in_flight: Option<InFlight> },
-        /// An upstream body read by rampart's own HTTP/1.1 client.
-        H1 { body: H1Body },
+        /// An upstream body read by rampart's own HTTP/1.1 client, with the response's header
+        /// fields as the origin sent them until a consumer needs a header map (see
+        /// [`RawHead`]). They ride here rather than in the response's extensions, which would
+        /// cost a map allocation per response; boxed, as the body is moved several times.
+        H1 { body: H1Body, raw: Option<Box<RawHead>> },
         /// Bytes already read (inspected by the WAF), then the rest of the body.
         Prefixed { prefix: Option<Bytes>, rest: Box<ProxyBody> },
     }
@@ -69,7 +73,7 @@ impl Body for ProxyBody {
                 }
                 r.map_err(|e| Box::new(e) as BoxError)
             }
-            ProxyBodyProj::H1 { body } => Pin::new(body).poll_frame(cx),
+            ProxyBodyProj::H1 { body, .. } => Pin::new(body).poll_frame(cx),
             ProxyBodyProj::Prefixed { prefix, rest } => match prefix.take() {
                 Some(p) => Poll::Ready(Some(Ok(Frame::data(p)))),
                 None => Pin::new(&mut **rest).poll_frame(cx),
@@ -81,7 +85,7 @@ impl Body for ProxyBody {
         match self {
             Self::Full { data } => data.is_none(),
             Self::Upstream { inner, .. } => inner.is_end_stream(),
-            Self::H1 { body } => body.is_end_stream(),
+            Self::H1 { body, .. } => body.is_end_stream(),
             Self::Prefixed { prefix, rest } => prefix.is_none() && rest.is_end_stream(),
         }
     }
@@ -90,7 +94,7 @@ impl Body for ProxyBody {
         match self {
             Self::Full { data } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Self::Upstream { inner, .. } => inner.size_hint(),
-            Self::H1 { body } => body.size_hint(),
+            Self::H1 { body, .. } => body.size_hint(),
             Self::Prefixed { prefix, rest } => {
                 let p = prefix.as_ref().map_or(0, |b| b.len() as u64);
                 let r = rest.size_hint();

@@ -175,12 +175,11 @@ async fn proxy_h1(
         };
         svc.stats.observe(sent_at.elapsed());
         record(endpoint, svc, head.parts.status.is_server_error());
-        let mut parts = head.parts;
         // The fields stay the origin's bytes (hop-by-hop ones marked) until a consumer needs a
         // header map: the HTTP/1.1 writer copies them as they are.
-        parts.extensions.insert(head.raw);
         let body = H1Body::new(conn, head.framing, head.reusable, pool.clone(), in_flight);
-        return (Response::from_parts(parts, ProxyBody::H1 { body }), Outcome { upstream: Some(addr), error: None });
+        let body = ProxyBody::H1 { body, raw: Some(Box::new(head.raw)) };
+        return (Response::from_parts(head.parts, body), Outcome { upstream: Some(addr), error: None });
     }
 }
 

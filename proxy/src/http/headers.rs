@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::net::IpAddr;
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -109,27 +109,35 @@ pub fn add_forwarding(
     proto: &'static str,
     host: Option<&HeaderValue>,
 ) -> HeaderValue {
-    let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.trim().is_empty() => {
-            // Several XFF headers are one list; fold them.
-            let all: Vec<&str> = headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect();
-            let ip = client_ip.to_str().unwrap_or("unknown");
-            HeaderValue::from_str(&format!("{}, {ip}", all.join(", "))).unwrap_or_else(|_| client_ip.clone())
+    // One hash lookup per field: `entry` finds or makes its slot.
+    match headers.entry(X_FORWARDED_FOR.clone()) {
+        Entry::Vacant(e) => {
+            e.insert(client_ip.clone());
         }
-        _ => client_ip.clone(),
-    };
-    headers.insert(X_FORWARDED_FOR.clone(), xff);
+        Entry::Occupied(mut e) => {
+            // Several XFF headers are one list; fold them, skipping blank ones.
+            let all: Vec<&str> = e.iter().filter_map(|v| v.to_str().ok()).filter(|v| !v.trim().is_empty()).collect();
+            let xff = if all.is_empty() {
+                client_ip.clone()
+            } else {
+                let ip = client_ip.to_str().unwrap_or("unknown");
+                HeaderValue::from_str(&format!("{}, {ip}", all.join(", "))).unwrap_or_else(|_| client_ip.clone())
+            };
+            e.insert(xff);
+        }
+    }
     headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
     if let Some(h) = host {
         headers.insert(X_FORWARDED_HOST.clone(), h.clone());
     }
-    match headers.get(&X_REQUEST_ID) {
-        Some(v) if valid_request_id(v) => v.clone(),
-        _ => {
+    match headers.entry(X_REQUEST_ID.clone()) {
+        Entry::Occupied(e) if valid_request_id(e.get()) => e.get().clone(),
+        Entry::Occupied(mut e) => {
             let id = new_request_id();
-            headers.insert(X_REQUEST_ID.clone(), id.clone());
+            e.insert(id.clone());
             id
         }
+        Entry::Vacant(e) => e.insert(new_request_id()).clone(),
     }
 }
 
@@ -146,8 +154,9 @@ pub fn new_request_id() -> HeaderValue {
     let n: u128 = RNG.with(|r| r.borrow_mut().random());
     let mut buf = [0u8; 32];
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in buf.iter_mut().enumerate() {
-        *b = HEX[((n >> (4 * (31 - i))) & 0xf) as usize];
+    for (pair, byte) in buf.chunks_exact_mut(2).zip(n.to_be_bytes()) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0xf)];
     }
     HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("0"))
 }
@@ -238,6 +247,17 @@ mod tests {
         let id = add_forwarding(&mut h, &ip_value("::1".parse().unwrap()), "http", None);
         assert_eq!(id, "abc-123");
         assert_eq!(h["x-forwarded-for"], "::1");
+        assert_eq!(h.get_all("x-request-id").iter().count(), 1);
+
+        // Blank XFF fields are skipped; an invalid request id is replaced.
+        let mut h = map(&[("x-forwarded-for", " "), ("x-forwarded-for", "10.0.0.3"), ("x-request-id", "a b")]);
+        let id = add_forwarding(&mut h, &ip_value("192.0.2.8".parse().unwrap()), "http", None);
+        assert_eq!(h["x-forwarded-for"], "10.0.0.3, 192.0.2.8");
+        assert_eq!(h.get_all("x-forwarded-for").iter().count(), 1);
+        assert_eq!((id.len(), &h["x-request-id"]), (32, &id));
+        let mut h = map(&[("x-forwarded-for", "")]);
+        add_forwarding(&mut h, &ip_value("192.0.2.9".parse().unwrap()), "http", None);
+        assert_eq!(h["x-forwarded-for"], "192.0.2.9");
     }
 
     #[test]

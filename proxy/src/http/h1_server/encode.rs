@@ -18,7 +18,6 @@ use http_body_util::BodyExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::http::body::ProxyBody;
-use crate::http::upstream::h1::RawHead;
 
 /// Body bytes gathered before a write even when more are ready.
 const FLUSH_AT: usize = 64 * 1024;
@@ -91,9 +90,9 @@ impl Writer {
         if framing == Framing::Close {
             keep_alive = false;
         }
-        match parts.extensions.get::<RawHead>() {
+        match &body {
             // An origin's fields, copied as they came (hop-by-hop ones skipped).
-            Some(raw) if parts.headers.is_empty() => {
+            ProxyBody::H1 { raw: Some(raw), .. } if parts.headers.is_empty() => {
                 self.head(status, raw.fields(), framing, keep_alive, opts.version, bodiless)
             }
             _ => self.head(status, map_fields(&parts.headers), framing, keep_alive, opts.version, bodiless),

@@ -192,8 +192,12 @@ impl RawHead {
 
 /// Moves a response's raw head (see [`RawHead`]) into its header map, for consumers that read
 /// headers; a response without one is left as it is.
-pub fn materialize<B>(resp: &mut http::Response<B>) {
-    if let Some(raw) = resp.extensions_mut().remove::<RawHead>() {
+pub fn materialize(resp: &mut http::Response<crate::http::body::ProxyBody>) {
+    let raw = match resp.body_mut() {
+        crate::http::body::ProxyBody::H1 { raw, .. } => raw.take(),
+        _ => None,
+    };
+    if let Some(raw) = raw {
         let mut map = raw.to_header_map();
         // Fields set on the response since (none today) come after the origin's.
         for (name, value) in resp.headers_mut().drain() {
@@ -357,9 +361,8 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, H1E
     for f in fields.iter_mut() {
         let name = &head[f.name()];
         let raw = &head[f.value()];
-        if !valid_value(raw) {
-            return Err(H1Error::BadResponse("invalid header value"));
-        }
+        // httparse refuses every other byte in a value (NUL, CR, LF, other controls, DEL).
+        debug_assert!(valid_value(raw), "httparse let a control byte through");
         if name.eq_ignore_ascii_case(b"content-length") {
             let n = std::str::from_utf8(raw)
                 .ok()
