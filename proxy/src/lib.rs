@@ -5,6 +5,7 @@
 //! - [`Proxy`] (this file): starts listeners, applies new snapshots atomically, shuts down.
 //! - [`runtime`]: a snapshot compiled for the data path (routes, balancers, pools, TLS).
 //! - [`endpoint`]: live per-endpoint state (health, in-flight, ejection) that survives swaps.
+//! - [`fast_hash`]: a keyless hasher for config-built lookup tables.
 //! - [`balance`]: round robin, least request (P2C), Maglev and ring consistent hashing.
 //! - [`health`]: active HTTP health checks per endpoint.
 //! - [`route`]: Ingress v1 host and path matching.
@@ -18,6 +19,7 @@
 pub mod admin;
 pub mod balance;
 pub mod endpoint;
+pub mod fast_hash;
 pub mod health;
 pub mod http;
 pub mod l4;

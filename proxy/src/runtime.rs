@@ -40,8 +40,8 @@ pub enum CompileError {
 pub struct Runtime {
     /// The snapshot this was compiled from.
     pub snapshot: Snapshot,
-    /// HTTP listeners by name.
-    pub listeners: HashMap<Arc<str>, Arc<ListenerRuntime>>,
+    /// HTTP listeners by name (looked up per request).
+    pub listeners: crate::fast_hash::FastMap<Arc<str>, Arc<ListenerRuntime>>,
     /// Services by name.
     pub services: HashMap<Arc<str>, Arc<ServiceRuntime>>,
     /// TCP and UDP listeners.
@@ -148,7 +148,7 @@ impl Runtime {
         }
         let policy = |name: Option<&String>| name.and_then(|n| policies.get(n.as_str()).cloned());
 
-        let mut listeners = HashMap::new();
+        let mut listeners = crate::fast_hash::FastMap::default();
         for (index, l) in config.listeners.iter().enumerate() {
             if !l.protocol.is_http() {
                 continue;

@@ -11,7 +11,8 @@
 //! The cost is bounded by the config, not by how many slashes a request carries.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+
+use crate::fast_hash::FastMap;
 
 use model::PathType;
 
@@ -19,9 +20,9 @@ use model::PathType;
 #[derive(Debug)]
 pub(super) struct PathTable<T> {
     /// `Exact` rules by path.
-    exact: HashMap<Box<str>, T>,
+    exact: FastMap<Box<str>, T>,
     /// `Prefix` rules by path without trailing slashes (`/` is stored as the empty string).
-    prefix: HashMap<Box<str>, T>,
+    prefix: FastMap<Box<str>, T>,
     /// The distinct lengths of the `prefix` keys, longest first.
     prefix_lens: Vec<usize>,
 }
@@ -30,7 +31,7 @@ pub(super) struct PathTable<T> {
 
 impl<T> Default for PathTable<T> {
     fn default() -> Self {
-        Self { exact: HashMap::new(), prefix: HashMap::new(), prefix_lens: Vec::new() }
+        Self { exact: FastMap::default(), prefix: FastMap::default(), prefix_lens: Vec::new() }
     }
 }
 
