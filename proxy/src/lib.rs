@@ -94,6 +94,22 @@ struct RunningListener {
     protocol: Protocol,
     local: SocketAddr,
     stop: watch::Sender<bool>,
+    /// A duplicate of a TCP listening socket (http, https, tcp), so that a config switching the
+    /// listener between HTTP and TCP forwarding hands the socket over instead of binding the
+    /// address again while it is still bound.
+    tcp: Option<std::net::TcpListener>,
+}
+
+impl RunningListener {
+    /// A new handle on the TCP listening socket, for a listener taking it over as `protocol`.
+    fn hand_over(&self, protocol: Protocol) -> Option<std::io::Result<Bound>> {
+        let socket = self.tcp.as_ref().filter(|_| protocol != Protocol::Udp)?;
+        Some(socket.try_clone().and_then(|s| {
+            s.set_nonblocking(true)?;
+            let listener = TcpListener::from_std(s)?;
+            Ok(if protocol.is_http() { Bound::Http(listener) } else { Bound::L4(l4::Socket::Tcp(listener)) })
+        }))
+    }
 }
 
 /// A newly bound listener socket.
@@ -108,6 +124,15 @@ impl Bound {
             Self::Http(l) => l.local_addr(),
             Self::L4(s) => s.local_addr(),
         }
+    }
+
+    /// A duplicate of the socket when it is a TCP listener (see [`RunningListener::tcp`]).
+    fn tcp_duplicate(&self) -> Option<std::net::TcpListener> {
+        let listener = match self {
+            Self::Http(l) | Self::L4(l4::Socket::Tcp(l)) => l,
+            Self::L4(l4::Socket::Udp(_)) => return None,
+        };
+        socket2::SockRef::from(listener).try_clone().ok().map(std::net::TcpListener::from)
     }
 }
 
@@ -188,7 +213,11 @@ impl Proxy {
             if keep {
                 continue;
             }
-            let socket = if l.protocol.is_http() {
+            // Same address, switching between HTTP and TCP forwarding: the socket moves over.
+            let handed_over = running.listeners.get(&l.name).filter(|r| r.configured == l.address);
+            let socket = if let Some(socket) = handed_over.and_then(|r| r.hand_over(l.protocol)) {
+                socket
+            } else if l.protocol.is_http() {
                 TcpListener::bind(l.address).await.map(Bound::Http)
             } else {
                 l4::Socket::bind(l).map(Bound::L4)
@@ -228,6 +257,7 @@ impl Proxy {
         // Start new listeners, stop replaced and removed ones.
         for (l, socket) in bound {
             let local = socket.local_addr().unwrap_or(l.address);
+            let tcp = socket.tcp_duplicate();
             let (stop, stop_rx) = watch::channel(false);
             if let Some(old) = running.listeners.remove(&l.name) {
                 let _ = old.stop.send(true);
@@ -240,9 +270,10 @@ impl Proxy {
                 }
                 Bound::L4(socket) => socket.spawn(name, self.shared.clone(), stop_rx),
             }
-            running
-                .listeners
-                .insert(l.name.clone(), RunningListener { configured: l.address, protocol: l.protocol, local, stop });
+            running.listeners.insert(
+                l.name.clone(),
+                RunningListener { configured: l.address, protocol: l.protocol, local, stop, tcp },
+            );
         }
         running.listeners.retain(|name, r| {
             let keep = config.listeners.iter().any(|l| &l.name == name);

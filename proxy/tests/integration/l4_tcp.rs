@@ -389,3 +389,47 @@ async fn send_buffers_are_set_towards_endpoints_and_clients() {
     let auto = send_buffer_of(SocketAddr::new(be.ip(), 0), b3[0].addr).expect("the proxy's socket to the endpoint");
     assert_ne!(auto, kernel(256 * 1024), "autotuning starts from net.ipv4.tcp_wmem's default, not 256 KiB");
 }
+
+/// A listener switching between TCP forwarding and HTTP on its (fixed) address keeps its
+/// socket: no second bind of a bound address, no refused connections, and connections opened
+/// before the switch keep flowing.
+#[tokio::test]
+async fn a_listener_switches_between_tcp_and_http_on_its_address() {
+    let echo = TcpBackend::start("e").await;
+    let web = crate::support::backend::Backend::start("w").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let services =
+        format!(r#"[ {{ name: e, endpoints: ["{}"] }}, {{ name: w, endpoints: ["{}"] }} ]"#, echo.addr, web.addr);
+    let tcp = format!(
+        r#"
+admin: {{ address: "127.0.0.1:0" }}
+listeners: [ {{ name: edge, address: "127.0.0.1:{port}", protocol: tcp, service: e }} ]
+services: {services}
+"#
+    );
+    let http = format!(
+        r#"
+admin: {{ address: "127.0.0.1:0" }}
+listeners: [ {{ name: edge, address: "127.0.0.1:{port}", protocol: http }} ]
+routes: [ {{ paths: [ {{ path: /, backend: w }} ] }} ]
+services: {services}
+"#
+    );
+    let proxy = start(&tcp).await;
+    let at = addr(&proxy, "edge").await;
+    assert_eq!(at.port(), port);
+    let mut before = Conn::open(at, None).await;
+    before.echo(b"tcp").await.unwrap();
+
+    apply(&proxy, &http).await.expect("tcp -> http on the same address");
+    assert_eq!(addr(&proxy, "edge").await, at);
+    let c = crate::support::harness::client();
+    assert_eq!(crate::support::harness::get(&c, at, "x", "/").await.status, http::StatusCode::OK);
+    before.echo(b"still flowing").await.unwrap();
+
+    apply(&proxy, &tcp).await.expect("http -> tcp on the same address");
+    assert_eq!(addr(&proxy, "edge").await, at);
+    let mut after = Conn::open(at, None).await;
+    assert_eq!(after.backend, "e");
+    after.echo(b"tcp again").await.unwrap();
+}
