@@ -275,4 +275,11 @@ pub fn render_metrics(registry: &WafRegistry, out: &mut String) {
     for (name, c) in &collections {
         let _ = writeln!(out, "rampart_waf_collection_evictions_total{{policy=\"{name}\"}} {}", c.evicted());
     }
+    out.push_str(
+        "# HELP rampart_waf_collection_refused_total Record opens and writes refused: the key alone was over an eighth of the store.\n",
+    );
+    out.push_str("# TYPE rampart_waf_collection_refused_total counter\n");
+    for (name, c) in &collections {
+        let _ = writeln!(out, "rampart_waf_collection_refused_total{{policy=\"{name}\"}} {}", c.refused());
+    }
 }

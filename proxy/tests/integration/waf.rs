@@ -162,6 +162,7 @@ waf:
     let m = metrics(&p).await;
     assert_eq!(metric(&m, r#"rampart_waf_collection_records{policy="limit"}"#), Some(1.0), "{m}");
     assert_eq!(metric(&m, r#"rampart_waf_collection_evictions_total{policy="limit"}"#), Some(0.0), "{m}");
+    assert_eq!(metric(&m, r#"rampart_waf_collection_refused_total{policy="limit"}"#), Some(0.0), "{m}");
     // A new config with a higher limit: the five hits so far are kept, so one more passes.
     harness::apply(&p, &yaml(5)).await.unwrap();
     assert_eq!(get(&c, web, "x", "/").await.status, StatusCode::OK, "hit 5 is under the new limit");

@@ -52,6 +52,9 @@ struct Inner {
     /// Bytes of keys, names and values over all records.
     bytes: usize,
     evicted: u64,
+    /// Opens and writes refused because the record's key alone exceeds an eighth of the
+    /// store's bytes; the transaction then keeps the collection to itself.
+    refused: u64,
 }
 
 #[derive(Debug)]
@@ -145,6 +148,12 @@ impl Collections {
     /// were swept are not counted).
     pub fn evicted(&self) -> u64 {
         self.lock().evicted
+    }
+
+    /// How many opens and writes were refused because the record's key alone was over an
+    /// eighth of the store's bytes (such a collection stays the transaction's own).
+    pub fn refused(&self) -> u64 {
+        self.lock().refused
     }
 
     /// The live value of `var` in record `key` of `collection`, as a rule would read it.
@@ -242,6 +251,7 @@ impl Inner {
     /// larger than the store may hold.
     fn record(&mut self, key: Key, timeout: Duration, now: Instant, bounds: &Collections) -> Option<&mut Record> {
         if key.1.len() > bounds.max_bytes / 8 {
+            self.refused += 1;
             return None;
         }
         if self.records.get(&key).is_some_and(|r| r.expired(now)) {

@@ -260,3 +260,17 @@ fn the_store_stays_within_its_bytes_and_a_record_within_its_variables() {
     let held = (0..300).filter(|i| store.get(Collection::Ip, b"192.0.2.1", &format!("v_{i}")).is_some()).count();
     assert_eq!(held, crate::engine::collections::MAX_VARS_PER_RECORD);
 }
+
+#[test]
+fn a_key_over_an_eighth_of_the_store_is_refused_and_counted() {
+    let rules = on(r#"SecAction "id:1,phase:1,pass,nolog,setuid:%{REQUEST_HEADERS.X-N},setvar:user.tries=+1""#);
+    let store = Collections::with_bounds(1000, 8192);
+    let long = "u".repeat(1025);
+    with_n(&rules, &store, "192.0.2.1", &long);
+    with_n(&rules, &store, "192.0.2.1", &long);
+    assert_eq!((store.records(), store.bytes()), (0, 0), "nothing of the long key was kept");
+    assert!(store.refused() >= 2, "{} refusals", store.refused());
+    // A key of an eighth exactly is kept.
+    with_n(&rules, &store, "192.0.2.1", &"u".repeat(1024));
+    assert_eq!(store.records(), 1);
+}
