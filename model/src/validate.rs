@@ -230,7 +230,7 @@ pub fn validate(config: &Config) -> Result<(), Problems> {
 /// `int` holds once doubled.
 fn check_send_buffer(p: &mut Problems, at: &str, bytes: u64) {
     const MIN: u64 = 4096;
-    const MAX: u64 = 1 << 30;
+    const MAX: u64 = (1 << 30) - 1;
     if !(MIN..=MAX).contains(&bytes) {
         p.push(at.to_owned(), format!("must be between {MIN} and {MAX} bytes (1 GiB), not {bytes}"));
     }
@@ -550,10 +550,10 @@ services:
                 "listeners[1].timeouts.flow_idle: must be greater than zero",
                 "listeners[1].service: service \"pp\" sends the PROXY protocol, which udp listeners do not support",
                 "listeners[2].max_connections: must be at least 1",
-                "listeners[2].send_buffer_bytes: must be between 4096 and 1073741824 bytes (1 GiB), not 100",
+                "listeners[2].send_buffer_bytes: must be between 4096 and 1073741823 bytes (1 GiB), not 100",
                 "listeners[2].timeouts.idle: must be greater than zero",
                 "services[0].session_affinity.timeout: must be greater than zero",
-                "services[0].send_buffer_bytes: must be between 4096 and 1073741824 bytes (1 GiB), not 2147483648",
+                "services[0].send_buffer_bytes: must be between 4096 and 1073741823 bytes (1 GiB), not 2147483648",
             ]
         );
         let ok = load_str(

@@ -1,8 +1,11 @@
-//! A keyless hasher (FNV-1a) for maps that are built from the config and only read on the data
-//! path: listeners by name, path rules. A request chooses which key is looked up, never which
-//! keys exist, so the collision flooding that the standard library's keyed SipHash defends
-//! against cannot be mounted through them; on the short keys involved FNV-1a costs a few
-//! instructions per byte, SipHash about a hundred per lookup whatever the key.
+//! A keyless hasher (FNV-1a) for maps that rampart's own operator fills and the data path only
+//! reads: listeners by name. A request chooses which key is looked up, never which keys exist;
+//! on the short keys involved FNV-1a costs a few instructions per byte, SipHash about a hundred
+//! per lookup whatever the key.
+//!
+//! Not for keys that someone less trusted writes: FNV-1a collisions are easy to make, so a
+//! table of Ingress paths (written by a cluster's tenants) keeps the standard library's keyed
+//! SipHash, or thousands of colliding paths could make every reload quadratic.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -106,11 +106,17 @@ impl RunningListener {
         let socket = self.tcp.as_ref().filter(|_| protocol != Protocol::Udp)?;
         Some(socket.try_clone().and_then(|s| {
             s.set_nonblocking(true)?;
+            // Listening again only sets the backlog each accept loop binds with.
+            let backlog = if protocol.is_http() { HTTP_BACKLOG } else { l4::listen::BACKLOG };
+            socket2::SockRef::from(&s).listen(backlog)?;
             let listener = TcpListener::from_std(s)?;
             Ok(if protocol.is_http() { Bound::Http(listener) } else { Bound::L4(l4::Socket::Tcp(listener)) })
         }))
     }
 }
+
+/// The backlog of HTTP listeners: tokio's `TcpListener::bind` listens with it.
+const HTTP_BACKLOG: i32 = 1024;
 
 /// A newly bound listener socket.
 enum Bound {

@@ -131,7 +131,14 @@ pub fn add_forwarding(
         headers.insert(X_FORWARDED_HOST.clone(), h.clone());
     }
     match headers.entry(X_REQUEST_ID.clone()) {
-        Entry::Occupied(e) if valid_request_id(e.get()) => e.get().clone(),
+        Entry::Occupied(mut e) if valid_request_id(e.get()) => {
+            let id = e.get().clone();
+            // The upstream sees the one id rampart logs and answers with.
+            if e.iter().nth(1).is_some() {
+                e.insert(id.clone());
+            }
+            id
+        }
         Entry::Occupied(mut e) => {
             let id = new_request_id();
             e.insert(id.clone());
@@ -248,6 +255,10 @@ mod tests {
         assert_eq!(id, "abc-123");
         assert_eq!(h["x-forwarded-for"], "::1");
         assert_eq!(h.get_all("x-request-id").iter().count(), 1);
+        let mut h = map(&[("x-request-id", "first"), ("x-request-id", "second")]);
+        let id = add_forwarding(&mut h, &ip_value("::1".parse().unwrap()), "http", None);
+        assert_eq!(id, "first");
+        assert_eq!(h.get_all("x-request-id").iter().collect::<Vec<_>>(), ["first"]);
 
         // Blank XFF fields are skipped; an invalid request id is replaced.
         let mut h = map(&[("x-forwarded-for", " "), ("x-forwarded-for", "10.0.0.3"), ("x-request-id", "a b")]);

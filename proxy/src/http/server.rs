@@ -53,12 +53,24 @@ impl Drop for ConnGuard {
     }
 }
 
-async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<Shared>) {
+pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<Shared>) {
+    let lr = {
+        let rt = shared.runtime.load();
+        match rt.listeners.get(&name).cloned() {
+            Some(lr) => lr,
+            None => {
+                // Accepted just as the listener switched to TCP forwarding on this socket.
+                if let Some(l) = rt.l4.listener(&name).cloned() {
+                    crate::l4::tcp::spawn_accepted(stream, peer, l, &shared);
+                }
+                return;
+            }
+        }
+    };
     shared.metrics.connections_total.fetch_add(1, Ordering::Relaxed);
     shared.metrics.connections_active.fetch_add(1, Ordering::Relaxed);
     let _guard = ConnGuard(shared.clone());
     let _ = stream.set_nodelay(true);
-    let Some(lr) = shared.runtime.load().listeners.get(&name).cloned() else { return };
     let header_timeout = lr.config.timeouts.request_header.get();
     let settings = ConnSettings { header_timeout, idle: lr.config.timeouts.idle.get(), http2: lr.config.http2 };
     let shutdown = shared.shutdown.subscribe();
@@ -238,7 +250,14 @@ where
         _ = idle_for(&activity, settings.idle) => tracing::debug!("closing idle connection"),
     }
     conn.as_mut().graceful_shutdown();
-    if let Err(e) = conn.await {
-        tracing::debug!(error = %e, "HTTP/2 connection ended with error during shutdown");
+    tokio::select! {
+        r = conn => {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "HTTP/2 connection ended with error during shutdown");
+            }
+        }
+        _ = dropped.notified() => {
+            tracing::debug!("closing the HTTP/2 connection: a WAF rule dropped one of its requests");
+        }
     }
 }

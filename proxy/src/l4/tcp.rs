@@ -47,14 +47,15 @@ pub async fn accept_loop(listener: TcpListener, name: Arc<str>, shared: Arc<Shar
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
-                    let Some(l) = shared.runtime.load().l4.listener(&name).cloned() else { continue };
-                    let open = l.stats.active.load(Ordering::Relaxed);
-                    if l.config.max_connections.is_some_and(|max| open >= i64::from(max)) {
-                        refuse(&l, peer);
-                        continue;
+                    let rt = shared.runtime.load();
+                    match rt.l4.listener(&name).cloned() {
+                        Some(l) => spawn_accepted(stream, peer, l, &shared),
+                        // Accepted just as the listener switched to HTTP on this socket.
+                        None if rt.listeners.contains_key(&name) => {
+                            tokio::spawn(crate::http::server::serve(stream, peer, name.clone(), shared.clone()));
+                        }
+                        None => {}
                     }
-                    let open = Open::listener(l.stats.clone());
-                    tokio::spawn(serve(stream, peer, l, shared.clone(), open));
                 }
                 Err(e) => {
                     // Out of descriptors or a transient error: back off instead of spinning.
@@ -66,6 +67,17 @@ pub async fn accept_loop(listener: TcpListener, name: Arc<str>, shared: Arc<Shar
         }
     }
     tracing::info!(listener = %name, "listener stopped accepting");
+}
+
+/// Serves a connection accepted for `l`, or closes it when the listener is at its limit.
+pub(crate) fn spawn_accepted(stream: TcpStream, peer: SocketAddr, l: Arc<L4Listener>, shared: &Arc<Shared>) {
+    let open = l.stats.active.load(Ordering::Relaxed);
+    if l.config.max_connections.is_some_and(|max| open >= i64::from(max)) {
+        refuse(&l, peer);
+        return;
+    }
+    let open = Open::listener(l.stats.clone());
+    tokio::spawn(serve(stream, peer, l, shared.clone(), open));
 }
 
 /// Closes a connection over the limit: counted always, logged at most once a second.
@@ -248,7 +260,10 @@ async fn connect_to(address: SocketAddr, send_buffer: u64) -> io::Result<TcpStre
     let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     socket.set_nodelay(true)?;
     if send_buffer != 0 {
-        socket.set_send_buffer_size(u32::try_from(send_buffer).unwrap_or(u32::MAX))?;
+        if let Err(error) = socket.set_send_buffer_size(u32::try_from(send_buffer).unwrap_or(u32::MAX)) {
+            // Not the endpoint's fault: connect anyway, with the kernel's autotuning.
+            tracing::debug!(%error, send_buffer, "SO_SNDBUF refused; the kernel's autotuning stays");
+        }
     }
     socket.connect(address).await
 }

@@ -11,8 +11,7 @@
 //! The cost is bounded by the config, not by how many slashes a request carries.
 
 use std::collections::hash_map::Entry;
-
-use crate::fast_hash::FastMap;
+use std::collections::HashMap;
 
 use model::PathType;
 
@@ -20,9 +19,9 @@ use model::PathType;
 #[derive(Debug)]
 pub(super) struct PathTable<T> {
     /// `Exact` rules by path.
-    exact: FastMap<Box<str>, T>,
+    exact: HashMap<Box<str>, T>,
     /// `Prefix` rules by path without trailing slashes (`/` is stored as the empty string).
-    prefix: FastMap<Box<str>, T>,
+    prefix: HashMap<Box<str>, T>,
     /// The distinct lengths of the `prefix` keys, longest first.
     prefix_lens: Vec<usize>,
 }
@@ -31,7 +30,7 @@ pub(super) struct PathTable<T> {
 
 impl<T> Default for PathTable<T> {
     fn default() -> Self {
-        Self { exact: FastMap::default(), prefix: FastMap::default(), prefix_lens: Vec::new() }
+        Self { exact: HashMap::new(), prefix: HashMap::new(), prefix_lens: Vec::new() }
     }
 }
 

@@ -433,3 +433,58 @@ services: {services}
     assert_eq!(after.backend, "e");
     after.echo(b"tcp again").await.unwrap();
 }
+
+/// Switching a listener between `tcp` and `http` back and forth while clients connect: every
+/// connection is answered, whichever accept loop took it (the TCP service forwards to the same
+/// HTTP origin, so both modes answer a GET).
+#[tokio::test]
+async fn connections_during_protocol_switches_are_all_answered() {
+    let web = crate::support::backend::Backend::start("w").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let services = format!(r#"[ {{ name: w, endpoints: ["{}"] }} ]"#, web.addr);
+    let tcp = format!(
+        r#"
+admin: {{ address: "127.0.0.1:0" }}
+listeners: [ {{ name: edge, address: "127.0.0.1:{port}", protocol: tcp, service: w }} ]
+services: {services}
+"#
+    );
+    let http = tcp.replace("protocol: tcp, service: w", "protocol: http")
+        + "routes: [ { paths: [ { path: /, backend: w } ] } ]\n";
+    let proxy = start(&tcp).await;
+    let at = addr(&proxy, "edge").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let client = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let (mut served, mut failed) = (0u32, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut s = tokio::net::TcpStream::connect(at).await.expect("connect");
+                s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+                let mut got = Vec::new();
+                let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut got)).await;
+                if got.starts_with(b"HTTP/1.1 200") {
+                    served += 1;
+                } else {
+                    failed.push(String::from_utf8_lossy(&got).into_owned());
+                }
+            }
+            (served, failed)
+        })
+    };
+    for i in 0..40 {
+        let yaml = if i % 2 == 0 { &http } else { &tcp };
+        apply(&proxy, yaml).await.unwrap_or_else(|e| panic!("switch {i}: {e}"));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (served, failed) = client.await.unwrap();
+    assert!(
+        failed.is_empty(),
+        "{} of {} connections unanswered: {:?}",
+        failed.len(),
+        served as usize + failed.len(),
+        &failed[..failed.len().min(3)]
+    );
+    assert!(served >= 20, "only {served} connections during the switches");
+}

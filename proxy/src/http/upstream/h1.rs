@@ -200,12 +200,22 @@ pub fn materialize(resp: &mut http::Response<crate::http::body::ProxyBody>) {
     if let Some(raw) = raw {
         let mut map = raw.to_header_map();
         // Fields set on the response since (none today) come after the origin's.
-        for (name, value) in resp.headers_mut().drain() {
-            if let Some(name) = name {
-                map.append(name, value);
-            }
-        }
+        append_all(&mut map, resp.headers_mut());
         *resp.headers_mut() = map;
+    }
+}
+
+/// Moves every value of `from` to the end of `to`, repeated names included (`drain` names a
+/// field once, before the first of its values).
+fn append_all(to: &mut HeaderMap, from: &mut HeaderMap) {
+    let mut last = None;
+    for (name, value) in from.drain() {
+        if let Some(name) = name {
+            last = Some(name);
+        }
+        if let Some(name) = &last {
+            to.append(name.clone(), value);
+        }
     }
 }
 
@@ -477,5 +487,32 @@ pub(super) fn poll_fill<R: AsyncRead + Unpin>(
         Poll::Ready(Ok(())) => Poll::Ready(Ok(n)),
         Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
         Poll::Pending => Poll::Pending,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_heads_keep_end_to_end_fields_and_late_fields_keep_every_value() {
+        let mut buf = BytesMut::from(
+            &b"HTTP/1.1 200 OK\r\nA: 1\r\nConnection: close, X-Hop\r\nX-Hop: h\r\nA: 2\r\nContent-Length: 0\r\n\r\n"[..],
+        );
+        let head = parse_head(&mut buf, false).unwrap().expect("a complete head");
+        assert!(!head.reusable);
+        let mut map = head.raw.to_header_map();
+        assert_eq!(map.get_all("a").iter().collect::<Vec<_>>(), ["1", "2"]);
+        assert!(map.get("x-hop").is_none() && map.get("connection").is_none());
+        let mut late = HeaderMap::new();
+        late.append("b", HeaderValue::from_static("x"));
+        late.append("b", HeaderValue::from_static("y"));
+        late.append("a", HeaderValue::from_static("3"));
+        append_all(&mut map, &mut late);
+        assert_eq!(map.get_all("b").iter().collect::<Vec<_>>(), ["x", "y"]);
+        assert_eq!(map.get_all("a").iter().collect::<Vec<_>>(), ["1", "2", "3"]);
+        // A control byte in a value is refused by the parser itself.
+        let mut bad = BytesMut::from(&b"HTTP/1.1 200 OK\r\nA: x\x01y\r\n\r\n"[..]);
+        assert!(parse_head(&mut bad, false).is_err());
     }
 }
