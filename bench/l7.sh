@@ -36,14 +36,11 @@ for arg in "$@"; do
         *) echo "l7.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-for v in DURATION WARMUP CONNECTIONS ROUNDS; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || { echo "l7.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
-done
-((DURATION > 0 && ROUNDS > 0 && CONNECTIONS > 0)) || { echo "l7.sh: DURATION, ROUNDS and CONNECTIONS must be > 0" >&2; exit 2; }
 
 BENCH=l7.sh
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_run_settings
 
 
 # --- peers --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 # script sets BENCH (its own name, for messages) and KEEP_TMP first.
 #
 # die / log                 report and stop, or report
+# check_run_settings        DURATION, WARMUP, CONNECTIONS, ROUNDS are whole numbers (> 0 but WARMUP)
 # install_packages PKG...   apt-get install (with sudo when not root), retrying after an update
 # rampart_binary            sets RAMPART: $RAMPART_BIN, or a release build (CARGO_TARGET_DIR honoured)
 # bench_tmpdir              sets TMP and PIDS; on exit, stops every PID in PIDS and removes TMP
@@ -17,6 +18,15 @@ die() {
     exit 1
 }
 log() { echo "==> $*" >&2; }
+
+# Usage errors exit 2, as the scripts' own argument checks do.
+check_run_settings() {
+    local v
+    for v in DURATION WARMUP CONNECTIONS ROUNDS; do
+        [[ ${!v} =~ ^[0-9]+$ ]] || { echo "$BENCH: $v must be a whole number, got '${!v}'" >&2; exit 2; }
+    done
+    ((DURATION > 0 && ROUNDS > 0 && CONNECTIONS > 0)) || { echo "$BENCH: DURATION, ROUNDS and CONNECTIONS must be > 0" >&2; exit 2; }
+}
 
 install_packages() { # package...
     (($# == 0)) && return 0

@@ -35,14 +35,11 @@ for arg in "$@"; do
         *) echo "waf.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-for v in DURATION WARMUP CONNECTIONS ROUNDS; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || { echo "waf.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
-done
-((DURATION > 0 && ROUNDS > 0 && CONNECTIONS > 0)) || { echo "waf.sh: DURATION, ROUNDS and CONNECTIONS must be > 0" >&2; exit 2; }
 
 BENCH=waf.sh
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_run_settings
 # Loading the CRS takes a while in both proxies: wait up to a minute for them to answer.
 READY_SECS=60
 CRS=$ROOT/third_party/coreruleset
