@@ -153,21 +153,21 @@ async fn proxy_h1(
         let in_flight = endpoint.start_request();
         let sent_at = Instant::now();
         let deadline = tokio::time::Instant::from_std(sent_at + timeouts.response.get());
-        let head = match tokio::time::timeout_at(deadline, h1::exchange(&mut conn, o, reused)).await {
-            Ok(Ok(head)) => head,
-            Ok(Err(H1Error::Resend(o))) => {
+        let head = match h1::exchange_by(&mut conn, o, reused, deadline).await {
+            Some(Ok(head)) => head,
+            Some(Err(H1Error::Resend(o))) => {
                 // A pooled connection the origin had closed: nothing was taken, send again.
                 out = Some(*o);
                 fresh_on = Some(idx);
                 continue;
             }
-            Ok(Err(H1Error::Body(e))) => return fail(classify_body(e, target.max_body), Some(addr)),
-            Ok(Err(e)) => {
+            Some(Err(H1Error::Body(e))) => return fail(classify_body(e, target.max_body), Some(addr)),
+            Some(Err(e)) => {
                 record(endpoint, svc, true);
                 svc.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
                 return fail(ProxyError::Upstream(addr, Box::new(e)), Some(addr));
             }
-            Err(_) => {
+            None => {
                 record(endpoint, svc, true);
                 svc.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
                 return fail(ProxyError::Timeout(addr, timeouts.response.get()), Some(addr));

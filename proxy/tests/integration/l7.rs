@@ -361,3 +361,40 @@ services:
     assert!(took >= Duration::from_millis(190) && took < Duration::from_secs(2), "took {took:?}");
     drop(fillers);
 }
+
+/// The response timeout of exchanges on one pooled upstream connection, which share a timer
+/// re-armed lazily: a deadline that passed while the connection sat idle, or that passes
+/// during a later exchange, does not cut that exchange short; a slow answer still gets 504 at
+/// its own deadline.
+#[tokio::test]
+async fn response_timeouts_on_a_reused_connection_count_from_each_request() {
+    let a = Backend::start("a").await;
+    let yaml = format!(
+        r#"
+admin: {{ address: "127.0.0.1:0" }}
+listeners: [ {{ name: web, address: "127.0.0.1:0", protocol: http }} ]
+routes: [ {{ paths: [ {{ path: /, backend: slow }} ] }} ]
+services:
+  - name: slow
+    endpoints: ["{}"]
+    timeouts: {{ response: 400ms }}
+    outlier: {{ consecutive_failures: 0 }}
+"#,
+        a.addr
+    );
+    let p = harness::start(&yaml).await;
+    let web = addr(&p, "web").await;
+    let c = client();
+    assert_eq!(get(&c, web, "x", "/sleep/10").await.status, StatusCode::OK);
+    // The first exchange's deadline passes while the connection is idle in the pool.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(get(&c, web, "x", "/sleep/10").await.status, StatusCode::OK, "cut short by a stale deadline");
+    // The previous exchange's deadline passes during this one (at about 240 of its 300 ms).
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(get(&c, web, "x", "/sleep/300").await.status, StatusCode::OK, "cut short by an earlier deadline");
+    let start = std::time::Instant::now();
+    assert_eq!(get(&c, web, "x", "/sleep/2000").await.status, StatusCode::GATEWAY_TIMEOUT);
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(380) && took < Duration::from_millis(1500), "504 after {took:?}");
+    assert_eq!(get(&c, web, "x", "/sleep/10").await.status, StatusCode::OK);
+}

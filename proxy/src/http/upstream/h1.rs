@@ -5,7 +5,7 @@
 //! client connection, there is no connection task and no channel between it and the request:
 //! on a proxy's hot path those hand-offs cost as much as the parsing.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -31,12 +31,13 @@ const READ_CHUNK: usize = 16 * 1024;
 pub struct H1Conn {
     pub(super) io: TcpStream,
     pub(super) rbuf: BytesMut,
+    timer: ResponseTimer,
 }
 
 impl H1Conn {
     /// Wraps a connected socket.
     pub fn new(io: TcpStream) -> Self {
-        Self { io, rbuf: BytesMut::with_capacity(READ_CHUNK) }
+        Self { io, rbuf: BytesMut::with_capacity(READ_CHUNK), timer: ResponseTimer::default() }
     }
 
     /// True when an idle connection shows it is unusable: the origin closed it, or sent bytes
@@ -230,16 +231,62 @@ fn valid_value(v: &[u8]) -> bool {
     v.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
-/// Sends `out` on `conn` and reads the response head. `reused` says whether `conn` came from the
-/// idle pool: only then can an early close mean the request was never seen.
-pub async fn exchange(conn: &mut H1Conn, mut out: Outgoing, reused: bool) -> Result<Head, H1Error> {
-    if let Err(e) = conn.io.write_all(&out.head).await {
+/// The timer that bounds a connection's exchanges, kept with the connection. Registering a timer
+/// and cancelling it for every exchange is a measurable share of a proxied request; instead the
+/// timer stays armed at some earlier exchange's deadline, and when it fires while a later
+/// exchange runs it is moved to that exchange's deadline. So it is re-armed about once per
+/// response timeout per connection, not once per exchange.
+#[derive(Debug, Default)]
+struct ResponseTimer {
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl ResponseTimer {
+    /// Ready once `deadline` has passed; until then `cx` is woken at or before it.
+    fn poll_expired(&mut self, cx: &mut Context<'_>, deadline: tokio::time::Instant) -> Poll<()> {
+        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if sleep.deadline() > deadline {
+            // A shorter response timeout since (a reload): never later than asked.
+            sleep.as_mut().reset(deadline);
+        }
+        while sleep.as_mut().poll(cx).is_ready() {
+            if sleep.deadline() >= deadline {
+                return Poll::Ready(());
+            }
+            // An earlier exchange's deadline passed: this one's has not.
+            sleep.as_mut().reset(deadline);
+        }
+        Poll::Pending
+    }
+}
+
+/// [`exchange`] on `conn`, bounded by `deadline`: `None` when the deadline passed first.
+pub async fn exchange_by(
+    conn: &mut H1Conn,
+    out: Outgoing,
+    reused: bool,
+    deadline: tokio::time::Instant,
+) -> Option<Result<Head, H1Error>> {
+    let H1Conn { io, rbuf, timer } = conn;
+    let work = exchange(io, rbuf, out, reused);
+    tokio::pin!(work);
+    poll_fn(|cx| match work.as_mut().poll(cx) {
+        Poll::Ready(r) => Poll::Ready(Some(r)),
+        Poll::Pending => timer.poll_expired(cx, deadline).map(|()| None),
+    })
+    .await
+}
+
+/// Sends `out` on the connection (`io` and its read buffer `rbuf`) and reads the response head.
+/// `reused` says whether the connection came from the idle pool: only then can an early close
+/// mean the request was never seen.
+async fn exchange(io: &mut TcpStream, rbuf: &mut BytesMut, mut out: Outgoing, reused: bool) -> Result<Head, H1Error> {
+    if let Err(e) = io.write_all(&out.head).await {
         return if reused { Err(H1Error::Resend(Box::new(out))) } else { Err(e.into()) };
     }
     let mut complete = true;
     if out.has_body {
-        let (mut rd, mut wr) = conn.io.split();
-        let rbuf = &mut conn.rbuf;
+        let (mut rd, mut wr) = io.split();
         let send = send_body(&mut wr, &mut out.body, out.chunked);
         let early = read_head_bytes(&mut rd, rbuf);
         tokio::pin!(send, early);
@@ -255,7 +302,7 @@ pub async fn exchange(conn: &mut H1Conn, mut out: Outgoing, reused: bool) -> Res
         }
     }
     loop {
-        match parse_head(&mut conn.rbuf, out.head_method)? {
+        match parse_head(rbuf, out.head_method)? {
             Some(head) => {
                 if head.parts.status == StatusCode::SWITCHING_PROTOCOLS {
                     // Upgrades never take this path.
@@ -270,8 +317,8 @@ pub async fn exchange(conn: &mut H1Conn, mut out: Outgoing, reused: bool) -> Res
             None => {
                 // A pooled connection the origin had already closed shows as EOF or a reset
                 // before any byte of a response; a body-less request is then sent again.
-                let resend = reused && !out.has_body && conn.rbuf.is_empty();
-                let n = match poll_fn(|cx| poll_fill(&mut conn.io, &mut conn.rbuf, cx)).await {
+                let resend = reused && !out.has_body && rbuf.is_empty();
+                let n = match poll_fn(|cx| poll_fill(io, rbuf, cx)).await {
                     Ok(n) => n,
                     Err(e) if resend && is_reset(&e) => return Err(H1Error::Resend(Box::new(out))),
                     Err(e) => return Err(e.into()),
@@ -282,7 +329,7 @@ pub async fn exchange(conn: &mut H1Conn, mut out: Outgoing, reused: bool) -> Res
                     }
                     return Err(H1Error::Closed);
                 }
-                if conn.rbuf.len() > MAX_HEAD {
+                if rbuf.len() > MAX_HEAD {
                     return Err(H1Error::BadResponse("response head too large"));
                 }
             }
