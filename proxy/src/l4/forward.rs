@@ -207,7 +207,7 @@ fn read_drained(src: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
 // On Linux `recv` and `send` are made as raw system calls: glibc's wrappers are thread
 // cancellation points and bracket every call with cancellation bookkeeping, about 1% of the
 // proxy's CPU on small exchanges, and rampart never cancels threads. `syscall` sets `errno` as
-// the wrappers do.
+// the wrappers do. Integer arguments are widened to `long`, the width `syscall` reads.
 
 fn recv(s: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for `buf.len()` writable bytes; the descriptor is a live socket;
@@ -216,10 +216,10 @@ fn recv(s: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
     let n = unsafe {
         libc::syscall(
             libc::SYS_recvfrom,
-            s.as_raw_fd(),
+            libc::c_long::from(s.as_raw_fd()),
             buf.as_mut_ptr(),
             buf.len(),
-            0,
+            0 as libc::c_long,
             std::ptr::null_mut::<libc::sockaddr>(),
             std::ptr::null_mut::<libc::socklen_t>(),
         )
@@ -242,12 +242,12 @@ fn send(s: &TcpStream, buf: &[u8]) -> io::Result<usize> {
     let n = unsafe {
         libc::syscall(
             libc::SYS_sendto,
-            s.as_raw_fd(),
+            libc::c_long::from(s.as_raw_fd()),
             buf.as_ptr(),
             buf.len(),
-            libc::MSG_NOSIGNAL,
+            libc::c_long::from(libc::MSG_NOSIGNAL),
             std::ptr::null::<libc::sockaddr>(),
-            0 as libc::socklen_t,
+            0 as libc::c_long,
         )
     };
     // SAFETY: as above.
