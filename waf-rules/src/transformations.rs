@@ -22,10 +22,13 @@
 //!   [`normalize_path`].
 //! - comments: [`remove_comments`], [`remove_comments_char`], [`replace_comments`].
 //! - [`cbytes`]: the C-library byte helpers (`isspace`, `x2c`, ...) the ports share.
+//! - [`bounds`]: what each transformation may do to the set of bytes of a value, so that the
+//!   engine can skip rules without transforming (see [`Transformation::bound`]).
 
 pub mod base64_decode;
 pub mod base64_decode_ext;
 pub mod base64_encode;
+pub mod bounds;
 pub mod cbytes;
 pub mod cmd_line;
 pub mod compress_whitespace;
@@ -62,20 +65,41 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
+pub use self::bounds::Bound;
+use crate::operators::ByteSet;
+
 /// A transformation: returns the input borrowed when it changes nothing.
 pub type TransformFn = for<'a> fn(&'a [u8]) -> Cow<'a, [u8]>;
+
+/// A bound on the bytes a transformation's output holds, from the bytes of its input; see
+/// [`Transformation::bound`].
+pub type BoundFn = fn(ByteSet) -> Bound;
 
 /// A named transformation function, cheap to copy into a rule.
 #[derive(Clone, Copy)]
 pub struct Transformation {
     name: &'static str,
     func: TransformFn,
+    bound: BoundFn,
 }
 
 impl Transformation {
-    /// Wraps `func` under its canonical `name` (the spelling v3's documentation uses).
+    /// Wraps `func` under its canonical `name` (the spelling v3's documentation uses). Its
+    /// output may hold any byte ([`bounds::unknown`]).
     pub const fn new(name: &'static str, func: TransformFn) -> Self {
-        Self { name, func }
+        Self { name, func, bound: bounds::unknown }
+    }
+
+    /// [`new`](Self::new) with a bound on its output's bytes.
+    pub const fn with_bound(name: &'static str, func: TransformFn, bound: BoundFn) -> Self {
+        Self { name, func, bound }
+    }
+
+    /// The bytes the outputs may hold when the inputs hold only `input`'s, and whether that
+    /// is exact: then the outputs of any values whose bytes together are `input` together
+    /// hold exactly those bytes. Never smaller than the truth.
+    pub fn bound(&self, input: ByteSet) -> Bound {
+        (self.bound)(input)
     }
 
     /// The canonical name, e.g. `urlDecodeUni` (also for an alias such as `normalisePath`).
@@ -119,43 +143,43 @@ pub struct Registry {
     by_name: HashMap<String, Lookup>,
 }
 
-/// Every name v3's SecLang lexer accepts, with the function it maps to.
-const BUILTIN: &[(&str, TransformFn)] = &[
-    ("base64Decode", base64_decode::base64_decode),
-    ("base64DecodeExt", base64_decode_ext::base64_decode_ext),
-    ("base64Encode", base64_encode::base64_encode),
-    ("cmdLine", cmd_line::cmd_line),
-    ("compressWhitespace", compress_whitespace::compress_whitespace),
-    ("cssDecode", css_decode::css_decode),
-    ("escapeSeqDecode", escape_seq_decode::escape_seq_decode),
-    ("hexDecode", hex_decode::hex_decode),
-    ("hexEncode", hex_encode::hex_encode),
-    ("htmlEntityDecode", html_entity_decode::html_entity_decode),
-    ("jsDecode", js_decode::js_decode),
-    ("length", length::length),
-    ("lowercase", lowercase::lowercase),
-    ("md5", md5::md5),
-    ("normalizePath", normalize_path::normalize_path),
-    ("normalizePathWin", normalize_path::normalize_path_win),
-    ("parityEven7bit", parity::parity_even_7bit),
-    ("parityOdd7bit", parity::parity_odd_7bit),
-    ("parityZero7bit", parity::parity_zero_7bit),
-    ("removeComments", remove_comments::remove_comments),
-    ("removeCommentsChar", remove_comments_char::remove_comments_char),
-    ("removeNulls", remove_nulls::remove_nulls),
-    ("removeWhitespace", remove_whitespace::remove_whitespace),
-    ("replaceComments", replace_comments::replace_comments),
-    ("replaceNulls", replace_nulls::replace_nulls),
-    ("sha1", sha1::sha1),
-    ("sqlHexDecode", sql_hex_decode::sql_hex_decode),
-    ("trim", trim::trim),
-    ("trimLeft", trim::trim_left),
-    ("trimRight", trim::trim_right),
-    ("uppercase", uppercase::uppercase),
-    ("urlDecode", url_decode::url_decode),
-    ("urlDecodeUni", url_decode_uni::url_decode_uni),
-    ("urlEncode", url_encode::url_encode),
-    ("utf8toUnicode", utf8_to_unicode::utf8_to_unicode),
+/// Every name v3's SecLang lexer accepts, with the function it maps to and its bound.
+pub(crate) const BUILTIN: &[(&str, TransformFn, BoundFn)] = &[
+    ("base64Decode", base64_decode::base64_decode, bounds::unknown),
+    ("base64DecodeExt", base64_decode_ext::base64_decode_ext, bounds::unknown),
+    ("base64Encode", base64_encode::base64_encode, bounds::unknown),
+    ("cmdLine", cmd_line::cmd_line, bounds::cmd_line),
+    ("compressWhitespace", compress_whitespace::compress_whitespace, bounds::compress_whitespace),
+    ("cssDecode", css_decode::css_decode, bounds::backslash_escapes),
+    ("escapeSeqDecode", escape_seq_decode::escape_seq_decode, bounds::backslash_escapes),
+    ("hexDecode", hex_decode::hex_decode, bounds::unknown),
+    ("hexEncode", hex_encode::hex_encode, bounds::hex_encode),
+    ("htmlEntityDecode", html_entity_decode::html_entity_decode, bounds::html_entity_decode),
+    ("jsDecode", js_decode::js_decode, bounds::backslash_escapes),
+    ("length", length::length, bounds::length),
+    ("lowercase", lowercase::lowercase, bounds::lowercase),
+    ("md5", md5::md5, bounds::unknown),
+    ("normalizePath", normalize_path::normalize_path, bounds::normalize_path),
+    ("normalizePathWin", normalize_path::normalize_path_win, bounds::normalize_path_win),
+    ("parityEven7bit", parity::parity_even_7bit, bounds::unknown),
+    ("parityOdd7bit", parity::parity_odd_7bit, bounds::unknown),
+    ("parityZero7bit", parity::parity_zero_7bit, bounds::unknown),
+    ("removeComments", remove_comments::remove_comments, bounds::comments),
+    ("removeCommentsChar", remove_comments_char::remove_comments_char, bounds::comments),
+    ("removeNulls", remove_nulls::remove_nulls, bounds::remove_nulls),
+    ("removeWhitespace", remove_whitespace::remove_whitespace, bounds::remove_whitespace),
+    ("replaceComments", replace_comments::replace_comments, bounds::replace_comments),
+    ("replaceNulls", replace_nulls::replace_nulls, bounds::unknown),
+    ("sha1", sha1::sha1, bounds::unknown),
+    ("sqlHexDecode", sql_hex_decode::sql_hex_decode, bounds::unknown),
+    ("trim", trim::trim, bounds::subset),
+    ("trimLeft", trim::trim_left, bounds::subset),
+    ("trimRight", trim::trim_right, bounds::subset),
+    ("uppercase", uppercase::uppercase, bounds::uppercase),
+    ("urlDecode", url_decode::url_decode, bounds::url_decode),
+    ("urlDecodeUni", url_decode_uni::url_decode_uni, bounds::url_decode),
+    ("urlEncode", url_encode::url_encode, bounds::unknown),
+    ("utf8toUnicode", utf8_to_unicode::utf8_to_unicode, bounds::utf8_to_unicode),
 ];
 
 /// Second spellings v3 accepts: (alias, canonical name).
@@ -175,8 +199,8 @@ impl Registry {
     fn try_builtin() -> Result<Self, RegistryError> {
         let mut registry = Self::empty();
         registry.register("none", Lookup::Reset)?;
-        for &(name, func) in BUILTIN {
-            registry.register(name, Lookup::Apply(Transformation::new(name, func)))?;
+        for &(name, func, bound) in BUILTIN {
+            registry.register(name, Lookup::Apply(Transformation::with_bound(name, func, bound)))?;
         }
         for &(alias, canonical) in ALIASES {
             let target = registry.get(canonical).ok_or_else(|| RegistryError::Duplicate(canonical.to_owned()))?;

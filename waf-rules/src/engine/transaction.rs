@@ -127,9 +127,11 @@ pub struct Transaction<'r> {
     transformed: RefCell<TransformCache>,
     /// The matches of the rule being evaluated (a buffer reused from rule to rule).
     found: Found,
-    /// Per union group of the rule set (see [`Rule::union_group`]): which of the bytes its
-    /// rules require its transformed values hold, once a rule of the group asked in this phase.
-    unions: RefCell<Vec<Option<ByteSet>>>,
+    /// Per union group of the rule set (see [`Rule::union_group`]): what is known in this phase
+    /// of the bytes its rules require that its transformed values hold.
+    unions: RefCell<Vec<unions::Known>>,
+    /// Per slot, the bytes of the value in it, once a union asked in this phase.
+    value_bytes: RefCell<Vec<Option<ByteSet>>>,
     /// The store of persistent collections, when the caller gave one.
     collections: Option<&'r Collections>,
     /// The record key each persistent collection was opened with (`IP`, `GLOBAL`,
@@ -183,6 +185,7 @@ impl<'r> Transaction<'r> {
             transformed: RefCell::new(TransformCache::new(rules.chain_ids)),
             found: Found::default(),
             unions: RefCell::new(Vec::new()),
+            value_bytes: RefCell::new(Vec::new()),
             collections: None,
             opened: Default::default(),
         }

@@ -64,7 +64,7 @@ fn vectors_match_libmodsecurity() {
         covered.insert(t.name());
     }
     assert!(failures.is_empty(), "{} of {count} vectors fail:\n{}", failures.len(), failures.join("\n"));
-    let missing: Vec<_> = BUILTIN.iter().map(|(name, _)| *name).filter(|n| !covered.contains(n)).collect();
+    let missing: Vec<_> = BUILTIN.iter().map(|(name, _, _)| *name).filter(|n| !covered.contains(n)).collect();
     assert!(missing.is_empty(), "transformations without vectors: {missing:?}");
 }
 
@@ -193,7 +193,7 @@ fn no_transformation_panics_on_arbitrary_bytes() {
     let alphabet = b"%uU+\\/*-#<!>&;#xX0aF9.\x00 \t\n\r\xc3\xa9\xe2\x82\xf0\x9f=QUJD";
     for _ in 0..2000 {
         let input = random_bytes(&mut rng, alphabet, 24);
-        for &(name, _) in BUILTIN {
+        for &(name, _, _) in BUILTIN {
             let Some(Lookup::Apply(t)) = registry.get(name) else { panic!("{name}") };
             let _ = t.apply(&input);
         }
@@ -212,4 +212,22 @@ fn removals_agree_with_a_plain_filter() {
         let nulls: Vec<u8> = input.iter().copied().filter(|&b| b != 0).collect();
         assert_eq!(remove_nulls::remove_nulls(&input).as_ref(), nulls, "{input:?}");
     }
+}
+
+/// The engine and its cache take a borrowed result for the value unchanged: a transformation
+/// that changes a value must return it owned, even when it is a part of the input (`trim`).
+#[test]
+fn a_borrowed_result_is_always_the_whole_input() {
+    let mut rng = Rng::new(0x7e11_ab0e);
+    let alphabet = b" \t\r\nab%2+&lt;\\x41/.*-#<!\0\xc2\xa0\xffZ";
+    for &(name, func, _) in BUILTIN {
+        for _ in 0..3000 {
+            let len = rng.below(10);
+            let value: Vec<u8> = (0..len).map(|_| *rng.pick(alphabet)).collect();
+            if let Cow::Borrowed(out) = func(&value) {
+                assert!(std::ptr::eq(out, &value[..]), "{name}: {value:?} came back borrowed as {out:?}");
+            }
+        }
+    }
+    assert!(matches!(trim::trim(b"  abc \t"), Cow::Owned(v) if v == b"abc"));
 }

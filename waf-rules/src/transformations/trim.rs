@@ -12,13 +12,23 @@ use super::cbytes::is_space;
 /// `t:trimLeft`.
 pub fn trim_left(input: &[u8]) -> Cow<'_, [u8]> {
     let start = input.iter().position(|&b| !is_space(b)).unwrap_or(input.len());
-    Cow::Borrowed(&input[start..])
+    part(input, start, input.len())
 }
 
 /// `t:trimRight`.
 pub fn trim_right(input: &[u8]) -> Cow<'_, [u8]> {
     let end = input.iter().rposition(|&b| !is_space(b)).map_or(0, |i| i + 1);
-    Cow::Borrowed(&input[..end])
+    part(input, 0, end)
+}
+
+/// `input[start..end]`, borrowed only when that is all of it: the engine and its cache take a
+/// borrowed result for an unchanged value.
+fn part(input: &[u8], start: usize, end: usize) -> Cow<'_, [u8]> {
+    if start == 0 && end == input.len() {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(input[start..end].to_vec())
+    }
 }
 
 /// `t:trim`.

@@ -87,3 +87,17 @@ fn cached_chains_agree_with_chains_applied_directly() {
         }
     }
 }
+
+/// `t:trim` leaves a part of its input: the rule must see that part, not the value as sent
+/// (a borrowed result would read as "unchanged" to the cache).
+#[test]
+fn a_trimmed_value_is_what_the_operator_sees() {
+    let rules = on(concat!(
+        "SecRule ARGS:a \"@streq abc\" \"id:1,phase:2,pass,log,t:none,t:trim\"\n",
+        "SecRule ARGS:a \"@streq abc\" \"id:2,phase:2,pass,log,t:none,t:urlDecodeUni,t:trimLeft\"\n",
+        "SecRule ARGS:a \"@streq  abc\" \"id:3,phase:2,pass,log,t:none,t:trimRight\"\n",
+    ));
+    let req = Request::get("/?a=%20abc%20");
+    let (tx, _) = request(&rules, &req);
+    assert_eq!(ids(&tx), [1, 3]);
+}

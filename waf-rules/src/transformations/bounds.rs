@@ -1,0 +1,226 @@
+//! Bounds on the bytes a transformation's output holds, from the bytes of its input: the engine
+//! skips a rule whose operator requires a byte that no transformed value can hold, and with
+//! these it can often tell that from the bytes of the values as they are, without transforming
+//! them (`engine::transaction::unions`).
+//!
+//! A bound is `(bytes, exact)`. `bytes` must hold every byte any output can hold when every
+//! input byte is in the input set. `exact` says more: for any values whose bytes together are
+//! the input set, their outputs together hold exactly `bytes`. Most decoders are exact on
+//! inputs without the byte that starts what they decode (`%` for `urlDecode`, `&` for
+//! `htmlEntityDecode`, ...), where they change nothing; elsewhere they answer every byte.
+//!
+//! The unit tests check every bound against its transformation over generated values.
+
+use crate::operators::ByteSet;
+
+/// The bytes the outputs may hold, and whether that is exact (see the module documentation).
+pub type Bound = (ByteSet, bool);
+
+/// `isspace` in the C locale: what `compressWhitespace`, `trim` and `cmdLine` treat as blanks.
+const SPACES: ByteSet = ByteSet::of(b" \t\n\x0b\x0c\r");
+
+/// Any byte: the bound of a transformation nothing is known of.
+pub fn unknown(_input: ByteSet) -> Bound {
+    (ByteSet::FULL, false)
+}
+
+/// The input unchanged (exact) when it holds none of `trigger`, otherwise any byte.
+fn unchanged_without(input: ByteSet, trigger: &ByteSet) -> Bound {
+    if input.intersects(trigger) {
+        (ByteSet::FULL, false)
+    } else {
+        (input, true)
+    }
+}
+
+/// `urlDecode`, `urlDecodeUni`: without `%` escapes, they only turn `+` into a space.
+pub fn url_decode(input: ByteSet) -> Bound {
+    if input.contains(b'%') {
+        return (ByteSet::FULL, false);
+    }
+    if !input.contains(b'+') {
+        return (input, true);
+    }
+    let mut out = input.difference(&ByteSet::of(b"+"));
+    out.insert(b' ');
+    (out, true)
+}
+
+/// `htmlEntityDecode`: entities start with `&`; without `#` only the named ones decode, to
+/// `"`, `&`, `<`, `>` and `0xa0`.
+pub fn html_entity_decode(input: ByteSet) -> Bound {
+    if !input.contains(b'&') {
+        (input, true)
+    } else if input.contains(b'#') {
+        (ByteSet::FULL, false)
+    } else {
+        (input.union(&ByteSet::of(b"\"&<>\xa0")), false)
+    }
+}
+
+/// `jsDecode`, `cssDecode`, `escapeSeqDecode`: escapes start with a backslash.
+pub fn backslash_escapes(input: ByteSet) -> Bound {
+    unchanged_without(input, &ByteSet::of(b"\\"))
+}
+
+/// `utf8toUnicode`: ASCII without NUL is left alone (a NUL is dropped unless it ends the
+/// value, which a set of bytes cannot tell).
+pub fn utf8_to_unicode(input: ByteSet) -> Bound {
+    unchanged_without(input, &ByteSet::range(0x80, 0xff).union(&ByteSet::of(b"\0")))
+}
+
+/// `normalizePath`: without `.` and `/` there is no segment to resolve.
+pub fn normalize_path(input: ByteSet) -> Bound {
+    unchanged_without(input, &ByteSet::of(b"./"))
+}
+
+/// `normalizePathWin`: as `normalizePath`, backslashes being separators too.
+pub fn normalize_path_win(input: ByteSet) -> Bound {
+    unchanged_without(input, &ByteSet::of(b"./\\"))
+}
+
+/// `replaceComments`: a comment opens with `/*`.
+pub fn replace_comments(input: ByteSet) -> Bound {
+    unchanged_without(input, &ByteSet::of(b"*"))
+}
+
+/// `removeComments`, `removeCommentsChar`: their markers are `/*`, `*/`, `<!--`, `-->`, `--`
+/// and `#`.
+pub fn comments(input: ByteSet) -> Bound {
+    unchanged_without(input, &ByteSet::of(b"*-<#"))
+}
+
+/// `lowercase`.
+pub fn lowercase(input: ByteSet) -> Bound {
+    (input.to_ascii_lowercase(), true)
+}
+
+/// `uppercase`.
+pub fn uppercase(input: ByteSet) -> Bound {
+    (input.to_ascii_uppercase(), true)
+}
+
+/// `removeNulls`.
+pub fn remove_nulls(input: ByteSet) -> Bound {
+    (input.difference(&ByteSet::of(b"\0")), true)
+}
+
+/// `removeWhitespace`: blanks, and the bytes of a UTF-8 no-break space (`0xc2 0xa0`).
+pub fn remove_whitespace(input: ByteSet) -> Bound {
+    (input.difference(&SPACES.union(&ByteSet::of(b"\xa0\xc2"))), true)
+}
+
+/// `compressWhitespace`: every run of blanks becomes one space.
+pub fn compress_whitespace(input: ByteSet) -> Bound {
+    if input.intersects(&SPACES) {
+        let mut out = input.difference(&SPACES);
+        out.insert(b' ');
+        (out, true)
+    } else {
+        (input, true)
+    }
+}
+
+/// `trim`, `trimLeft`, `trimRight`: a part of the input (which blanks it loses depends on
+/// where they are).
+pub fn subset(input: ByteSet) -> Bound {
+    (input, false)
+}
+
+/// `cmdLine`: lower-cased, quotes, backslashes and carets deleted, `,` `;` space, tab, CR and
+/// LF turned into spaces (not `\v` or `\f`).
+pub fn cmd_line(input: ByteSet) -> Bound {
+    let separators = ByteSet::of(b" ,;\t\r\n");
+    let mut out = input.difference(&separators.union(&ByteSet::of(b"\"'\\^"))).to_ascii_lowercase();
+    if input.intersects(&separators) {
+        out.insert(b' ');
+    }
+    (out, false)
+}
+
+/// `hexEncode`: lower-case hex digits.
+pub fn hex_encode(input: ByteSet) -> Bound {
+    if input.is_empty() {
+        return (input, false);
+    }
+    (ByteSet::range(b'0', b'9').union(&ByteSet::range(b'a', b'f')), false)
+}
+
+/// `length`: decimal digits.
+pub fn length(_input: ByteSet) -> Bound {
+    (ByteSet::range(b'0', b'9'), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rng::Rng;
+    use crate::transformations::BUILTIN;
+
+    /// Values made of bytes that the transformations treat specially, and plain ones.
+    fn value(rng: &mut Rng, alphabet: &[u8]) -> Vec<u8> {
+        let len = rng.below(12);
+        (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect()
+    }
+
+    const ALPHABETS: [&[u8]; 5] = [
+        b"abcXYZ019 ",
+        b"aZ %+2f3Cu00",
+        b"a&#;x3clt \\u0041\"'^,;\t",
+        b"./\\*-<!#/ab",
+        b"\0\x80\xc2\xa0\xffA \r\n\x0bz",
+    ];
+
+    fn random_set(rng: &mut Rng) -> Vec<Vec<u8>> {
+        let alphabet = ALPHABETS[rng.below(ALPHABETS.len())];
+        let other = ALPHABETS[rng.below(ALPHABETS.len())];
+        let mixed: Vec<u8> = alphabet.iter().chain(other.iter().take(rng.below(3))).copied().collect();
+        (0..1 + rng.below(4)).map(|_| value(rng, &mixed)).collect()
+    }
+
+    #[test]
+    fn every_bound_holds_the_bytes_of_the_outputs_and_exact_ones_no_more() {
+        let mut rng = Rng::new(0x5eed_b0d5);
+        for &(name, func, bound) in BUILTIN {
+            let mut exact_seen = 0;
+            for _ in 0..4000 {
+                let values = random_set(&mut rng);
+                let input = values.iter().fold(ByteSet::EMPTY, |all, v| all.union(&ByteSet::of(v)));
+                let output = values.iter().fold(ByteSet::EMPTY, |all, v| all.union(&ByteSet::of(&func(v))));
+                let (bytes, exact) = bound(input);
+                assert_eq!(
+                    output.difference(&bytes),
+                    ByteSet::EMPTY,
+                    "{name}: {values:?} gave bytes outside its bound"
+                );
+                if exact {
+                    exact_seen += 1;
+                    assert_eq!(output, bytes, "{name}: {values:?}: an exact bound must be the outputs' bytes");
+                }
+            }
+            let never_exact = ["base64Decode", "base64DecodeExt", "base64Encode", "cmdLine", "hexDecode", "hexEncode"];
+            let never_exact = never_exact.iter().chain(&["length", "md5", "parityEven7bit", "parityOdd7bit"]);
+            let never_exact: Vec<&str> = never_exact
+                .chain(&["parityZero7bit", "replaceNulls", "sha1", "sqlHexDecode", "trim"])
+                .copied()
+                .collect();
+            let never_exact = never_exact.contains(&name) || name.starts_with("trim") || name == "urlEncode";
+            assert!(never_exact || exact_seen > 100, "{name}: exact on too few generated sets ({exact_seen})");
+        }
+    }
+
+    #[test]
+    fn clean_values_keep_their_bytes_through_the_crs_chains() {
+        let ua = ByteSet::of(b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36");
+        for f in [url_decode, html_entity_decode, backslash_escapes, utf8_to_unicode, replace_comments] {
+            assert_eq!(f(ua), (ua, true));
+        }
+        assert_eq!(url_decode(ByteSet::of(b"a%41")), (ByteSet::FULL, false));
+        assert_eq!(url_decode(ByteSet::of(b"xhtml+xml")), (ByteSet::of(b"xhtml ml"), true));
+        assert_eq!(html_entity_decode(ByteSet::of(b"a&b")), (ByteSet::of(b"a&b\"<>\xa0"), false));
+        let (lower, exact) = lowercase(ua);
+        assert!(exact && lower.contains(b'm') && !lower.contains(b'M'));
+        let (cmd, exact) = cmd_line(ByteSet::of(b"Ls;'x"));
+        assert!(!exact && cmd == ByteSet::of(b"ls x"));
+    }
+}
