@@ -439,6 +439,11 @@ impl<'r> Transaction<'r> {
             if self.is_removed(rule) {
                 continue;
             }
+            // A rule whose values lack a byte its operator requires cannot match: it is passed
+            // over before any of its bookkeeping (`find` would find nothing).
+            if !rule.unconditional && self.skipped(rule) {
+                continue;
+            }
             // An intervention ends the phase, as in libmodsecurity; in the logging phase too,
             // where it no longer changes the answer.
             if self.evaluate_starter(rule, phase) || self.allow.is_some() {
