@@ -57,9 +57,11 @@ impl ByteSet {
 
     /// The bytes of both sets.
     #[must_use]
-    pub fn union(mut self, other: &Self) -> Self {
-        for (a, b) in self.0.iter_mut().zip(other.0) {
-            *a |= b;
+    pub const fn union(mut self, other: &Self) -> Self {
+        let mut i = 0;
+        while i < 4 {
+            self.0[i] |= other.0[i];
+            i += 1;
         }
         self
     }

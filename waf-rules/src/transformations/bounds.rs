@@ -19,6 +19,21 @@ pub type Bound = (ByteSet, bool);
 /// `isspace` in the C locale: what `compressWhitespace`, `trim` and `cmdLine` treat as blanks.
 const SPACES: ByteSet = ByteSet::of(b" \t\n\x0b\x0c\r");
 
+const BACKSLASH: ByteSet = ByteSet::of(b"\\");
+const NON_ASCII_OR_NUL: ByteSet = ByteSet::range(0x80, 0xff).union(&ByteSet::of(b"\0"));
+const PATH: ByteSet = ByteSet::of(b"./");
+const PATH_WIN: ByteSet = ByteSet::of(b"./\\");
+const STAR: ByteSet = ByteSet::of(b"*");
+const COMMENT_MARKS: ByteSet = ByteSet::of(b"*-<#");
+const NAMED_ENTITIES: ByteSet = ByteSet::of(b"\"&<>\xa0");
+const NUL: ByteSet = ByteSet::of(b"\0");
+const WHITESPACE: ByteSet = SPACES.union(&ByteSet::of(b"\xa0\xc2"));
+const CMD_SEPARATORS: ByteSet = ByteSet::of(b" ,;\t\r\n");
+const CMD_DELETED: ByteSet = CMD_SEPARATORS.union(&ByteSet::of(b"\"'\\^"));
+const PLUS: ByteSet = ByteSet::of(b"+");
+const DIGITS: ByteSet = ByteSet::range(b'0', b'9');
+const HEX_DIGITS: ByteSet = DIGITS.union(&ByteSet::range(b'a', b'f'));
+
 /// Any byte: the bound of a transformation nothing is known of.
 pub fn unknown(_input: ByteSet) -> Bound {
     (ByteSet::FULL, false)
@@ -41,7 +56,7 @@ pub fn url_decode(input: ByteSet) -> Bound {
     if !input.contains(b'+') {
         return (input, true);
     }
-    let mut out = input.difference(&ByteSet::of(b"+"));
+    let mut out = input.difference(&PLUS);
     out.insert(b' ');
     (out, true)
 }
@@ -54,40 +69,40 @@ pub fn html_entity_decode(input: ByteSet) -> Bound {
     } else if input.contains(b'#') {
         (ByteSet::FULL, false)
     } else {
-        (input.union(&ByteSet::of(b"\"&<>\xa0")), false)
+        (input.union(&NAMED_ENTITIES), false)
     }
 }
 
 /// `jsDecode`, `cssDecode`, `escapeSeqDecode`: escapes start with a backslash.
 pub fn backslash_escapes(input: ByteSet) -> Bound {
-    unchanged_without(input, &ByteSet::of(b"\\"))
+    unchanged_without(input, &BACKSLASH)
 }
 
 /// `utf8toUnicode`: ASCII without NUL is left alone (a NUL is dropped unless it ends the
 /// value, which a set of bytes cannot tell).
 pub fn utf8_to_unicode(input: ByteSet) -> Bound {
-    unchanged_without(input, &ByteSet::range(0x80, 0xff).union(&ByteSet::of(b"\0")))
+    unchanged_without(input, &NON_ASCII_OR_NUL)
 }
 
 /// `normalizePath`: without `.` and `/` there is no segment to resolve.
 pub fn normalize_path(input: ByteSet) -> Bound {
-    unchanged_without(input, &ByteSet::of(b"./"))
+    unchanged_without(input, &PATH)
 }
 
 /// `normalizePathWin`: as `normalizePath`, backslashes being separators too.
 pub fn normalize_path_win(input: ByteSet) -> Bound {
-    unchanged_without(input, &ByteSet::of(b"./\\"))
+    unchanged_without(input, &PATH_WIN)
 }
 
 /// `replaceComments`: a comment opens with `/*`.
 pub fn replace_comments(input: ByteSet) -> Bound {
-    unchanged_without(input, &ByteSet::of(b"*"))
+    unchanged_without(input, &STAR)
 }
 
 /// `removeComments`, `removeCommentsChar`: their markers are `/*`, `*/`, `<!--`, `-->`, `--`
 /// and `#`.
 pub fn comments(input: ByteSet) -> Bound {
-    unchanged_without(input, &ByteSet::of(b"*-<#"))
+    unchanged_without(input, &COMMENT_MARKS)
 }
 
 /// `lowercase`.
@@ -102,12 +117,12 @@ pub fn uppercase(input: ByteSet) -> Bound {
 
 /// `removeNulls`.
 pub fn remove_nulls(input: ByteSet) -> Bound {
-    (input.difference(&ByteSet::of(b"\0")), true)
+    (input.difference(&NUL), true)
 }
 
 /// `removeWhitespace`: blanks, and the bytes of a UTF-8 no-break space (`0xc2 0xa0`).
 pub fn remove_whitespace(input: ByteSet) -> Bound {
-    (input.difference(&SPACES.union(&ByteSet::of(b"\xa0\xc2"))), true)
+    (input.difference(&WHITESPACE), true)
 }
 
 /// `compressWhitespace`: every run of blanks becomes one space.
@@ -130,9 +145,8 @@ pub fn subset(input: ByteSet) -> Bound {
 /// `cmdLine`: lower-cased, quotes, backslashes and carets deleted, `,` `;` space, tab, CR and
 /// LF turned into spaces (not `\v` or `\f`).
 pub fn cmd_line(input: ByteSet) -> Bound {
-    let separators = ByteSet::of(b" ,;\t\r\n");
-    let mut out = input.difference(&separators.union(&ByteSet::of(b"\"'\\^"))).to_ascii_lowercase();
-    if input.intersects(&separators) {
+    let mut out = input.difference(&CMD_DELETED).to_ascii_lowercase();
+    if input.intersects(&CMD_SEPARATORS) {
         out.insert(b' ');
     }
     (out, false)
@@ -143,12 +157,12 @@ pub fn hex_encode(input: ByteSet) -> Bound {
     if input.is_empty() {
         return (input, false);
     }
-    (ByteSet::range(b'0', b'9').union(&ByteSet::range(b'a', b'f')), false)
+    (HEX_DIGITS, false)
 }
 
 /// `length`: decimal digits.
 pub fn length(_input: ByteSet) -> Bound {
-    (ByteSet::range(b'0', b'9'), false)
+    (DIGITS, false)
 }
 
 #[cfg(test)]
