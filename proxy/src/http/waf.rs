@@ -97,6 +97,11 @@ async fn run(
     if let Some(i) = tx.process_request_body(&body, false) {
         return (deny(&i), none());
     }
+    // The rules ran for tens to hundreds of microseconds without a pause. The other requests
+    // ready on this thread are inspected before this one goes upstream: the rule set stays hot
+    // in the caches, and the upstream is woken once for a batch rather than for every request
+    // (measured on the WAF bench: more inspected requests a second, and a lower p99).
+    tokio::task::yield_now().await;
 
     let (mut resp, outcome) = dispatch(ctx, target, Request::from_parts(parts, RequestBody::buffered(body))).await;
     if !policy.inspect_responses || outcome.error.is_some() {
