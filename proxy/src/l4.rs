@@ -148,9 +148,16 @@ impl L4Runtime {
         self.listeners.get(name)
     }
 
+    /// The tcp or udp listener `id` names: by name, or, for a listener renamed since, by its
+    /// configured address.
+    pub fn listener_at(&self, id: &crate::runtime::ListenerId) -> Option<&Arc<L4Listener>> {
+        self.listeners.get(&*id.name).or_else(|| id.renamed(self.listeners.values(), |l| l.config.address))
+    }
+
     /// Whether a connection accepted by listener `listener` (configured as `address`,
     /// `protocol`) and forwarded to `endpoint` of `service` still belongs to this runtime:
-    /// false when the listener is gone or moved, or no longer sends to that endpoint.
+    /// false when the listener is gone or moved, or no longer sends to that endpoint. A listener
+    /// renamed on the same address still keeps them.
     pub fn keeps(
         &self,
         listener: &str,
@@ -159,7 +166,9 @@ impl L4Runtime {
         service: &str,
         endpoint: SocketAddr,
     ) -> bool {
-        self.listeners.get(listener).is_some_and(|l| {
+        // Port 0 names no address: such listeners are told apart by name only.
+        let renamed = || self.listeners.values().find(|l| address.port() != 0 && l.config.address == address);
+        self.listeners.get(listener).or_else(renamed).is_some_and(|l| {
             l.config.address == address
                 && l.config.protocol == protocol
                 && &*l.service.service.name == service
@@ -244,10 +253,10 @@ impl Socket {
     }
 
     /// Serves listener `name` on this socket until `stop` turns true.
-    pub fn spawn(self, name: Arc<str>, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    pub fn spawn(self, id: crate::runtime::ListenerId, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
         match self {
-            Self::Tcp(s) => tokio::spawn(tcp::accept_loop(s, name, shared, stop)),
-            Self::Udp(s) => tokio::spawn(udp::serve(s, name, shared, stop)),
+            Self::Tcp(s) => tokio::spawn(tcp::accept_loop(s, id, shared, stop)),
+            Self::Udp(s) => tokio::spawn(udp::serve(s, id.name, shared, stop)),
         };
     }
 }

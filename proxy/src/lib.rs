@@ -209,6 +209,15 @@ impl Proxy {
 
         // Bind everything new before changing anything.
         let mut bound = Vec::new();
+        // Sockets of listeners this config no longer names, by address: a listener on the same
+        // address in the new config (a rename) takes the socket over rather than binding the
+        // address again while it is still bound.
+        let mut renamed: HashMap<SocketAddr, &RunningListener> = running
+            .listeners
+            .iter()
+            .filter(|(name, r)| r.configured.port() != 0 && !config.listeners.iter().any(|l| &l.name == *name))
+            .map(|(_, r)| (r.configured, r))
+            .collect();
         for (index, l) in config.listeners.iter().enumerate() {
             // HTTP and HTTPS share accept loops that read the listener's TLS settings from the
             // running config per connection, so a socket is kept across http <-> https.
@@ -219,8 +228,13 @@ impl Proxy {
             if keep {
                 continue;
             }
-            // Same address, switching between HTTP and TCP forwarding: the socket moves over.
-            let handed_over = running.listeners.get(&l.name).filter(|r| r.configured == l.address);
+            // Same address, switching between HTTP and TCP forwarding, or renamed: the socket
+            // moves over.
+            let handed_over = running
+                .listeners
+                .get(&l.name)
+                .filter(|r| r.configured == l.address)
+                .or_else(|| renamed.remove(&l.address));
             let socket = if let Some(socket) = handed_over.and_then(|r| r.hand_over(l.protocol)) {
                 socket
             } else if l.protocol.is_http() {
@@ -269,12 +283,12 @@ impl Proxy {
                 let _ = old.stop.send(true);
             }
             tracing::info!(listener = %l.name, address = %local, protocol = %l.protocol, "listening");
-            let name = Arc::from(l.name.as_str());
+            let id = runtime::ListenerId { name: Arc::from(l.name.as_str()), address: l.address };
             match socket {
                 Bound::Http(listener) => {
-                    tokio::spawn(http::server::accept_loop(listener, name, self.shared.clone(), stop_rx));
+                    tokio::spawn(http::server::accept_loop(listener, id, self.shared.clone(), stop_rx));
                 }
-                Bound::L4(socket) => socket.spawn(name, self.shared.clone(), stop_rx),
+                Bound::L4(socket) => socket.spawn(id, self.shared.clone(), stop_rx),
             }
             running.listeners.insert(
                 l.name.clone(),

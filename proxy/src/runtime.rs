@@ -126,7 +126,39 @@ pub struct Registries {
     pub l4: crate::l4::Registry,
 }
 
+/// What an accept loop and its connections know their listener by: its name, and the address
+/// it is configured with. A listener renamed in a new config keeps its socket (same address),
+/// so a name the running config no longer has is looked up by address; not for port 0, which
+/// names no address (each such listener binds its own).
+#[derive(Debug, Clone)]
+pub struct ListenerId {
+    /// The name when the socket was bound or handed over.
+    pub name: Arc<str>,
+    /// The configured address (`0.0.0.0:80`, not the accepting side's address).
+    pub address: std::net::SocketAddr,
+}
+
+impl ListenerId {
+    /// The listener of `listeners` configured at this id's address, for a listener renamed
+    /// since (none for port 0).
+    pub(crate) fn renamed<'a, T: 'a>(
+        &self,
+        mut listeners: impl Iterator<Item = &'a T>,
+        address: impl Fn(&T) -> std::net::SocketAddr,
+    ) -> Option<&'a T> {
+        if self.address.port() == 0 {
+            return None;
+        }
+        listeners.find(|l| address(l) == self.address)
+    }
+}
+
 impl Runtime {
+    /// The HTTP listener `id` names: by name, or, for a listener renamed since, by its address.
+    pub fn http_listener(&self, id: &ListenerId) -> Option<&Arc<ListenerRuntime>> {
+        self.listeners.get(&*id.name).or_else(|| id.renamed(self.listeners.values(), |l| l.config.address))
+    }
+
     /// Compiles `snapshot`.
     pub fn compile(snapshot: Snapshot, reg: &Registries, metrics: &Metrics) -> Result<Self, CompileError> {
         let config = snapshot.config();

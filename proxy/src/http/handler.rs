@@ -22,8 +22,8 @@ use crate::Shared;
 pub struct ConnContext {
     /// Process-wide state.
     pub shared: Arc<Shared>,
-    /// Listener name.
-    pub listener: Arc<str>,
+    /// The listener the connection came in on.
+    pub listener: crate::runtime::ListenerId,
     /// Client address.
     pub client: SocketAddr,
     /// The client's IP as a header value, made once per connection.
@@ -70,8 +70,8 @@ pub async fn handle_or_drop(ctx: Arc<ConnContext>, req: Request<RequestBody>) ->
 pub async fn handle(ctx: Arc<ConnContext>, req: Request<RequestBody>) -> Result<Response<ProxyBody>, Infallible> {
     let _in_flight = ctx.activity.request();
     let rt = ctx.shared.runtime.load_full();
-    let Some(listener) = rt.listeners.get(&ctx.listener) else {
-        let e = ProxyError::ListenerGone(ctx.listener.clone());
+    let Some(listener) = rt.http_listener(&ctx.listener) else {
+        let e = ProxyError::ListenerGone(ctx.listener.name.clone());
         return Ok(error_response(&e));
     };
     // The clock is read only for the access log.
@@ -97,7 +97,7 @@ pub async fn handle(ctx: Arc<ConnContext>, req: Request<RequestBody>) -> Result<
         tracing::info!(
             target: "rampart::access",
             client = %ctx.client.ip(),
-            listener = %ctx.listener,
+            listener = %ctx.listener.name,
             method = %method,
             host = %host,
             path = uri.path(),

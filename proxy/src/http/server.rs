@@ -20,17 +20,19 @@ use crate::http::h1_server::{self, Exit};
 use crate::http::handler::{handle_or_drop, ConnContext};
 use crate::http::headers;
 use crate::http::io::{idle_for, Activity, Rewind, Watched};
+use crate::runtime::ListenerId;
 use crate::Shared;
 
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/// Accepts connections on `listener` for listener `name` until `stop` turns true.
-pub async fn accept_loop(listener: TcpListener, name: Arc<str>, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// Accepts connections on `listener` for listener `id` until `stop` turns true.
+pub async fn accept_loop(listener: TcpListener, id: ListenerId, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let name = id.name.clone();
     loop {
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
-                    tokio::spawn(serve(stream, peer, name.clone(), shared.clone()));
+                    tokio::spawn(serve(stream, peer, id.clone(), shared.clone()));
                 }
                 Err(e) => {
                     // Out of descriptors or a transient error: back off instead of spinning.
@@ -53,14 +55,14 @@ impl Drop for ConnGuard {
     }
 }
 
-pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, shared: Arc<Shared>) {
+pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, id: ListenerId, shared: Arc<Shared>) {
     let lr = {
         let rt = shared.runtime.load();
-        match rt.listeners.get(&name).cloned() {
+        match rt.http_listener(&id).cloned() {
             Some(lr) => lr,
             None => {
                 // Accepted just as the listener switched to TCP forwarding on this socket.
-                if let Some(l) = rt.l4.listener(&name).cloned() {
+                if let Some(l) = rt.l4.listener_at(&id).cloned() {
                     crate::l4::tcp::spawn_accepted(stream, peer, l, &shared);
                 }
                 return;
@@ -93,7 +95,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, s
         let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
         let ctx = Arc::new(ConnContext {
             shared,
-            listener: name,
+            listener: id.clone(),
             client: peer,
             client_ip: headers::ip_value(peer.ip()),
             proto: "https",
@@ -111,7 +113,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, name: Arc<str>, s
     let Some(prefix) = sniff(&mut stream, header_timeout).await else { return };
     let ctx = Arc::new(ConnContext {
         shared,
-        listener: name,
+        listener: id,
         client: peer,
         client_ip: headers::ip_value(peer.ip()),
         proto: "http",

@@ -41,18 +41,24 @@ pub enum TcpError {
 /// Idle checks per idle timeout: a connection idle for `idle` closes within `idle * 5/4`.
 const IDLE_CHECKS: u32 = 4;
 
-/// Accepts connections of listener `name` until `stop` turns true.
-pub async fn accept_loop(listener: TcpListener, name: Arc<str>, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// Accepts connections of listener `id` until `stop` turns true.
+pub async fn accept_loop(
+    listener: TcpListener,
+    id: crate::runtime::ListenerId,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let name = id.name.clone();
     loop {
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
                     let rt = shared.runtime.load();
-                    match rt.l4.listener(&name).cloned() {
+                    match rt.l4.listener_at(&id).cloned() {
                         Some(l) => spawn_accepted(stream, peer, l, &shared),
                         // Accepted just as the listener switched to HTTP on this socket.
-                        None if rt.listeners.contains_key(&name) => {
-                            tokio::spawn(crate::http::server::serve(stream, peer, name.clone(), shared.clone()));
+                        None if rt.http_listener(&id).is_some() => {
+                            tokio::spawn(crate::http::server::serve(stream, peer, id.clone(), shared.clone()));
                         }
                         None => {}
                     }

@@ -439,6 +439,16 @@ services: {services}
 /// HTTP origin, so both modes answer a GET).
 #[tokio::test]
 async fn connections_during_protocol_switches_are_all_answered() {
+    switch_while_connecting(false).await;
+}
+
+/// As above, the listener also changing its name at every switch: the socket goes by address.
+#[tokio::test]
+async fn connections_during_renames_and_protocol_switches_are_all_answered() {
+    switch_while_connecting(true).await;
+}
+
+async fn switch_while_connecting(rename: bool) {
     let web = crate::support::backend::Backend::start("w").await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let services = format!(r#"[ {{ name: w, endpoints: ["{}"] }} ]"#, web.addr);
@@ -449,8 +459,11 @@ listeners: [ {{ name: edge, address: "127.0.0.1:{port}", protocol: tcp, service:
 services: {services}
 "#
     );
-    let http = tcp.replace("protocol: tcp, service: w", "protocol: http")
+    let mut http = tcp.replace("protocol: tcp, service: w", "protocol: http")
         + "routes: [ { paths: [ { path: /, backend: w } ] } ]\n";
+    if rename {
+        http = http.replace("name: edge,", "name: front,");
+    }
     let proxy = start(&tcp).await;
     let at = addr(&proxy, "edge").await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -487,4 +500,78 @@ services: {services}
         &failed[..failed.len().min(3)]
     );
     assert!(served >= 20, "only {served} connections during the switches");
+}
+
+/// A listener renamed in a new config (same address, same protocol) keeps its socket: the
+/// config is not refused for binding a bound address, a keep-alive connection opened under the
+/// old name goes on being served, and a TCP connection of a renamed `tcp` listener keeps its
+/// endpoint without draining.
+#[tokio::test]
+async fn a_renamed_listener_keeps_its_socket_and_its_connections() {
+    let web = crate::support::backend::Backend::start("w").await;
+    let echo = TcpBackend::start("e").await;
+    let (http_port, tcp_port) = (free_port(), free_port());
+    let config = |web_name: &str, tcp_name: &str| {
+        format!(
+            r#"
+admin: {{ address: "127.0.0.1:0" }}
+listeners:
+  - {{ name: {web_name}, address: "127.0.0.1:{http_port}", protocol: http }}
+  - {{ name: {tcp_name}, address: "127.0.0.1:{tcp_port}", protocol: tcp, service: e, timeouts: {{ drain: 200ms }} }}
+routes: [ {{ paths: [ {{ path: /, backend: w }} ] }} ]
+services: [ {{ name: w, endpoints: ["{}"] }}, {{ name: e, endpoints: ["{}"] }} ]
+"#,
+            web.addr, echo.addr
+        )
+    };
+    let proxy = start(&config("web", "db")).await;
+    let web_at = addr(&proxy, "web").await;
+    let mut kept = tokio::net::TcpStream::connect(web_at).await.unwrap();
+    let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert!(exchange(&mut kept, get).await.starts_with("HTTP/1.1 200"));
+    let mut db = Conn::open(addr(&proxy, "db").await, None).await;
+    db.echo(b"before").await.unwrap();
+
+    apply(&proxy, &config("site", "store")).await.expect("renaming listeners keeps their sockets");
+    assert_eq!(addr(&proxy, "site").await, web_at);
+    assert_eq!(proxy.listener_addr("web").await, None);
+    assert!(exchange(&mut kept, get).await.starts_with("HTTP/1.1 200"), "the keep-alive connection is served");
+    let c = crate::support::harness::client();
+    assert_eq!(crate::support::harness::get(&c, web_at, "x", "/").await.status, http::StatusCode::OK);
+    // Past the old listener's drain deadline, the TCP connection still flows.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    db.echo(b"after the rename").await.expect("the connection of a renamed listener does not drain");
+    let mut fresh = Conn::open(addr(&proxy, "store").await, None).await;
+    fresh.echo(b"new").await.unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Writes `request` and reads one response head and its `Content-Length` body.
+async fn exchange(s: &mut tokio::net::TcpStream, request: &[u8]) -> String {
+    s.write_all(request).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await.expect("a response").unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if body.len() >= len {
+                return text;
+            }
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
 }
