@@ -3,6 +3,8 @@
 //! metrics by rule, and a policy whose rules do not load being refused while the old config
 //! keeps serving.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::Full;
@@ -217,4 +219,43 @@ async fn drop_closes_the_connection_without_an_answer() {
     let req = Request::get(format!("http://{web}/custom")).body(Full::default()).unwrap();
     assert_eq!(send(&h2c_client(), req).await.status, StatusCode::OK);
     assert_eq!(a.count(), 3, "the origin saw a dropped request");
+}
+
+/// The other streams of an HTTP/2 connection that a `drop` closes are abandoned with it: their
+/// upstream exchanges end at once, not when the origin answers nobody.
+#[tokio::test]
+async fn a_drop_on_http2_abandons_the_other_streams() {
+    let a = Backend::start("a").await;
+    let p = harness::start(&config(a.addr, "blocking", "")).await;
+    let web = addr(&p, "web").await;
+    let in_flight = format!(r#"rampart_endpoint_in_flight{{service="a",endpoint="{}"}}"#, a.addr);
+    let tcp = tokio::net::TcpStream::connect(web).await.unwrap();
+    let (h2, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let slow = {
+        let mut h2 = h2.clone();
+        let req = Request::get(format!("http://{web}/sleep/5000")).body(Full::<Bytes>::default()).unwrap();
+        tokio::spawn(async move { h2.send_request(req).await })
+    };
+    let started = std::time::Instant::now();
+    while metric(&metrics(&p).await, &in_flight) != Some(1.0) {
+        assert!(started.elapsed() < Duration::from_secs(3), "the slow request never reached the origin");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut h2 = h2;
+    let req = Request::get(format!("http://{web}/custom")).header("x-drop", "yes").body(Full::default()).unwrap();
+    h2.send_request(req).await.expect_err("an HTTP/2 answer to a dropped request");
+    let dropped = std::time::Instant::now();
+    while metric(&metrics(&p).await, &in_flight) != Some(0.0) {
+        assert!(
+            dropped.elapsed() < Duration::from_secs(2),
+            "the other stream still waits on the origin {:?} after the drop",
+            dropped.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(slow.await.unwrap().is_err(), "the other stream was answered on a dropped connection");
 }
