@@ -38,6 +38,7 @@ use tokio::sync::watch;
 
 use crate::balance::hash_key;
 use crate::metrics::Metrics;
+use crate::runtime::ListenerId;
 use crate::runtime::ServiceRuntime;
 use crate::Shared;
 
@@ -148,10 +149,9 @@ impl L4Runtime {
         self.listeners.get(name)
     }
 
-    /// The tcp or udp listener `id` names: by name, or, for a listener renamed since, by its
-    /// configured address.
-    pub fn listener_at(&self, id: &crate::runtime::ListenerId) -> Option<&Arc<L4Listener>> {
-        self.listeners.get(&*id.name).or_else(|| id.renamed(self.listeners.values(), |l| l.config.address))
+    /// The tcp or udp listener `id` stands for ([`ListenerId::find`]).
+    pub fn listener_at(&self, id: &ListenerId) -> Option<&Arc<L4Listener>> {
+        id.find(self.listeners.get(&*id.name), self.listeners.values(), |l| &l.config)
     }
 
     /// Whether a connection accepted by listener `listener` (configured as `address`,
@@ -166,9 +166,12 @@ impl L4Runtime {
         service: &str,
         endpoint: SocketAddr,
     ) -> bool {
-        // Port 0 names no address: such listeners are told apart by name only.
-        let renamed = || self.listeners.values().find(|l| address.port() != 0 && l.config.address == address);
-        self.listeners.get(listener).or_else(renamed).is_some_and(|l| {
+        // A listener renamed since, on the same address and protocol (port 0 names no address).
+        let renamed = || {
+            let here = |l: &&Arc<L4Listener>| l.config.address == address && l.config.protocol == protocol;
+            self.listeners.values().find(|l| address.port() != 0 && here(l))
+        };
+        self.listeners.get(listener).filter(|l| l.config.address == address).or_else(renamed).is_some_and(|l| {
             l.config.address == address
                 && l.config.protocol == protocol
                 && &*l.service.service.name == service
@@ -253,7 +256,7 @@ impl Socket {
     }
 
     /// Serves listener `name` on this socket until `stop` turns true.
-    pub fn spawn(self, id: crate::runtime::ListenerId, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    pub fn spawn(self, id: ListenerId, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
         match self {
             Self::Tcp(s) => tokio::spawn(tcp::accept_loop(s, id, shared, stop)),
             Self::Udp(s) => tokio::spawn(udp::serve(s, id.name, shared, stop)),

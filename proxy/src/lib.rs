@@ -209,13 +209,16 @@ impl Proxy {
 
         // Bind everything new before changing anything.
         let mut bound = Vec::new();
-        // Sockets of listeners this config no longer names, by address: a listener on the same
-        // address in the new config (a rename) takes the socket over rather than binding the
-        // address again while it is still bound.
+        // TCP sockets of listeners this config no longer names, by address: a TCP listener on
+        // the same address in the new config (a rename) takes the socket over rather than
+        // binding the address again while it is still bound. (UDP sockets are not handed over;
+        // port 0 names no address.)
         let mut renamed: HashMap<SocketAddr, &RunningListener> = running
             .listeners
             .iter()
-            .filter(|(name, r)| r.configured.port() != 0 && !config.listeners.iter().any(|l| &l.name == *name))
+            .filter(|(name, r)| {
+                r.tcp.is_some() && r.configured.port() != 0 && !config.listeners.iter().any(|l| &l.name == *name)
+            })
             .map(|(_, r)| (r.configured, r))
             .collect();
         for (index, l) in config.listeners.iter().enumerate() {
@@ -230,11 +233,13 @@ impl Proxy {
             }
             // Same address, switching between HTTP and TCP forwarding, or renamed: the socket
             // moves over.
-            let handed_over = running
-                .listeners
-                .get(&l.name)
-                .filter(|r| r.configured == l.address)
-                .or_else(|| renamed.remove(&l.address));
+            let handed_over = running.listeners.get(&l.name).filter(|r| r.configured == l.address).or_else(|| {
+                if l.protocol == Protocol::Udp {
+                    None
+                } else {
+                    renamed.remove(&l.address)
+                }
+            });
             let socket = if let Some(socket) = handed_over.and_then(|r| r.hand_over(l.protocol)) {
                 socket
             } else if l.protocol.is_http() {
@@ -283,7 +288,7 @@ impl Proxy {
                 let _ = old.stop.send(true);
             }
             tracing::info!(listener = %l.name, address = %local, protocol = %l.protocol, "listening");
-            let id = runtime::ListenerId { name: Arc::from(l.name.as_str()), address: l.address };
+            let id = runtime::ListenerId::of(&l);
             match socket {
                 Bound::Http(listener) => {
                     tokio::spawn(http::server::accept_loop(listener, id, self.shared.clone(), stop_rx));

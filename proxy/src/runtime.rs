@@ -126,37 +126,56 @@ pub struct Registries {
     pub l4: crate::l4::Registry,
 }
 
-/// What an accept loop and its connections know their listener by: its name, and the address
-/// it is configured with. A listener renamed in a new config keeps its socket (same address),
-/// so a name the running config no longer has is looked up by address; not for port 0, which
-/// names no address (each such listener binds its own).
+/// What an accept loop and its connections know their listener by: its name, the address it
+/// is configured with, and its transport. A listener renamed in a new config keeps its socket
+/// (same address), so its connections go on under the new name (see [`ListenerId::find`]).
 #[derive(Debug, Clone)]
 pub struct ListenerId {
     /// The name when the socket was bound or handed over.
     pub name: Arc<str>,
     /// The configured address (`0.0.0.0:80`, not the accepting side's address).
     pub address: std::net::SocketAddr,
+    /// A UDP listener (datagrams), not a TCP one (`tcp`, `http`, `https`): a TCP and a UDP
+    /// listener may share an address.
+    pub udp: bool,
 }
 
 impl ListenerId {
-    /// The listener of `listeners` configured at this id's address, for a listener renamed
-    /// since (none for port 0).
-    pub(crate) fn renamed<'a, T: 'a>(
-        &self,
-        mut listeners: impl Iterator<Item = &'a T>,
-        address: impl Fn(&T) -> std::net::SocketAddr,
-    ) -> Option<&'a T> {
-        if self.address.port() == 0 {
-            return None;
+    /// The id of `listener`.
+    pub fn of(listener: &model::Listener) -> Self {
+        Self {
+            name: Arc::from(listener.name.as_str()),
+            address: listener.address,
+            udp: listener.protocol == Protocol::Udp,
         }
-        listeners.find(|l| address(l) == self.address)
+    }
+
+    /// The listener this id stands for in a running config: the one of its name at its
+    /// address; else the one at its address on its transport (renamed since; port 0 names no
+    /// address, so not for it); else the one of its name (moved to another address since).
+    /// `named` is the one of its name, `all` every listener.
+    pub(crate) fn find<'a, T>(
+        &self,
+        named: Option<&'a T>,
+        mut all: impl Iterator<Item = &'a T>,
+        config: impl Fn(&T) -> &model::Listener,
+    ) -> Option<&'a T> {
+        if let Some(l) = named.filter(|l| config(l).address == self.address) {
+            return Some(l);
+        }
+        let here = |l: &&T| {
+            let c = config(l);
+            c.address == self.address && (c.protocol == Protocol::Udp) == self.udp
+        };
+        let renamed = if self.address.port() == 0 { None } else { all.find(here) };
+        renamed.or(named)
     }
 }
 
 impl Runtime {
-    /// The HTTP listener `id` names: by name, or, for a listener renamed since, by its address.
+    /// The HTTP listener `id` stands for ([`ListenerId::find`]).
     pub fn http_listener(&self, id: &ListenerId) -> Option<&Arc<ListenerRuntime>> {
-        self.listeners.get(&*id.name).or_else(|| id.renamed(self.listeners.values(), |l| l.config.address))
+        id.find(self.listeners.get(&*id.name), self.listeners.values(), |l| &l.config)
     }
 
     /// Compiles `snapshot`.
@@ -299,4 +318,45 @@ fn target(
         stats: metrics.route(route, path),
         waf,
     })
+}
+
+#[cfg(test)]
+mod listener_id_tests {
+    use super::*;
+
+    fn listeners(yaml: &str) -> Vec<model::Listener> {
+        let text = format!("admin: {{ address: \"127.0.0.1:0\" }}\nservices: [ {{ name: s, endpoints: [\"127.0.0.1:9\"] }} ]\nlisteners:\n{yaml}");
+        model::load::parse(&text, "test").unwrap_or_else(|e| panic!("{e}")).listeners
+    }
+
+    fn find<'a>(id: &ListenerId, all: &'a [model::Listener]) -> Option<&'a str> {
+        id.find(all.iter().find(|l| *l.name == *id.name), all.iter(), |l| l).map(|l| l.name.as_str())
+    }
+
+    fn id(name: &str, address: &str, udp: bool) -> ListenerId {
+        ListenerId { name: Arc::from(name), address: address.parse().unwrap(), udp }
+    }
+
+    #[test]
+    fn a_listener_is_found_by_name_then_by_address_on_its_transport() {
+        let all = listeners(concat!(
+            "  - { name: web, address: \"127.0.0.1:8080\", protocol: http }\n",
+            "  - { name: dns, address: \"127.0.0.1:5353\", protocol: udp, service: s }\n",
+            "  - { name: moved, address: \"127.0.0.1:8081\", protocol: tcp, service: s }\n",
+            "  - { name: any, address: \"127.0.0.1:0\", protocol: tcp, service: s }\n",
+        ));
+        // By name, at its address.
+        assert_eq!(find(&id("web", "127.0.0.1:8080", false), &all), Some("web"));
+        // Renamed: by address, on the same transport only.
+        assert_eq!(find(&id("old", "127.0.0.1:8080", false), &all), Some("web"));
+        assert_eq!(find(&id("old", "127.0.0.1:5353", false), &all), None, "a TCP id never finds a UDP listener");
+        assert_eq!(find(&id("old", "127.0.0.1:5353", true), &all), Some("dns"));
+        assert_eq!(find(&id("old", "127.0.0.1:8080", true), &all), None, "a UDP id never finds a TCP listener");
+        // Moved to another address: by name, unless another listener took its old address.
+        assert_eq!(find(&id("moved", "127.0.0.1:9000", false), &all), Some("moved"));
+        assert_eq!(find(&id("moved", "127.0.0.1:8080", false), &all), Some("web"));
+        // Port 0 names no address.
+        assert_eq!(find(&id("other", "127.0.0.1:0", false), &all), None);
+        assert_eq!(find(&id("any", "127.0.0.1:0", false), &all), Some("any"));
+    }
 }

@@ -14,6 +14,7 @@ use crate::http::body::{ProxyBody, RequestBody};
 use crate::http::error::ProxyError;
 use crate::http::forward::proxy;
 use crate::http::headers;
+use crate::runtime::ListenerId;
 use crate::runtime::{Action, DirectResponse, RouteTarget, ServiceRuntime};
 use crate::Shared;
 
@@ -23,7 +24,7 @@ pub struct ConnContext {
     /// Process-wide state.
     pub shared: Arc<Shared>,
     /// The listener the connection came in on.
-    pub listener: crate::runtime::ListenerId,
+    pub listener: ListenerId,
     /// Client address.
     pub client: SocketAddr,
     /// The client's IP as a header value, made once per connection.

@@ -18,6 +18,7 @@ use super::proxy_protocol::{self, Header, Parsed};
 use super::stats::Open;
 use super::{L4Listener, L4Service};
 use crate::endpoint::{now_ms, InFlight};
+use crate::runtime::ListenerId;
 use crate::Shared;
 
 /// Why a connection ended before any forwarding.
@@ -42,12 +43,7 @@ pub enum TcpError {
 const IDLE_CHECKS: u32 = 4;
 
 /// Accepts connections of listener `id` until `stop` turns true.
-pub async fn accept_loop(
-    listener: TcpListener,
-    id: crate::runtime::ListenerId,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn accept_loop(listener: TcpListener, id: ListenerId, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let name = id.name.clone();
     loop {
         tokio::select! {

@@ -575,3 +575,55 @@ async fn exchange(s: &mut tokio::net::TcpStream, request: &[u8]) -> String {
     }
     String::from_utf8_lossy(&got).into_owned()
 }
+
+/// A TCP and a UDP listener may share an address. Renaming the TCP one while a UDP listener
+/// appears beside it (listed first) or stays, keeps the TCP socket and its connections; the
+/// UDP listener binds its own socket and answers.
+#[tokio::test]
+async fn a_renamed_tcp_listener_beside_a_udp_one_on_its_address() {
+    let echo = TcpBackend::start("e").await;
+    let dns = crate::support::l4::UdpEcho::start("u").await;
+    // A port free for both TCP and UDP.
+    let port = loop {
+        let port = free_port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            break port;
+        }
+    };
+    let config = |listeners: &str| {
+        format!(
+            r#"
+admin: {{ address: "127.0.0.1:0" }}
+listeners:
+{listeners}
+services: [ {{ name: e, endpoints: ["{}"] }}, {{ name: d, endpoints: ["{}"] }} ]
+"#,
+            echo.addr, dns.addr
+        )
+    };
+    let tcp = |name: &str| {
+        format!("  - {{ name: {name}, address: \"127.0.0.1:{port}\", protocol: tcp, service: e, timeouts: {{ drain: 200ms }} }}\n")
+    };
+    let udp =
+        |name: &str| format!("  - {{ name: {name}, address: \"127.0.0.1:{port}\", protocol: udp, service: d }}\n");
+    let proxy = start(&config(&tcp("t"))).await;
+    let at = addr(&proxy, "t").await;
+    let mut conn = Conn::open(at, None).await;
+    conn.echo(b"before").await.unwrap();
+
+    // The UDP listener comes first: it must not take the TCP listener's socket.
+    apply(&proxy, &config(&(udp("u") + &tcp("t2")))).await.expect("a UDP listener and a renamed TCP one");
+    assert_eq!(addr(&proxy, "t2").await, at);
+    let client = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client.send_to(b"ping", at).await.unwrap();
+    let mut buf = [0u8; 64];
+    let (n, _) =
+        tokio::time::timeout(Duration::from_secs(3), client.recv_from(&mut buf)).await.expect("a UDP answer").unwrap();
+    assert!(buf[..n].ends_with(b"ping"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+
+    // Renamed once more beside the UDP listener: past the drain deadline, the connection flows.
+    apply(&proxy, &config(&(udp("u") + &tcp("t3")))).await.expect("renamed again");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    conn.echo(b"after two renames").await.expect("a connection of a renamed TCP listener never drains");
+    Conn::open(at, None).await.echo(b"new").await.unwrap();
+}

@@ -208,7 +208,7 @@ async fn drop_closes_the_connection_without_an_answer() {
     assert_eq!(h2.send_request(req).await.unwrap().status(), StatusCode::OK);
     let req = Request::get(format!("http://{web}/custom")).header("x-drop", "yes").body(Full::default()).unwrap();
     h2.send_request(req).await.expect_err("an HTTP/2 answer to a dropped request");
-    tokio::time::timeout(std::time::Duration::from_secs(5), conn)
+    tokio::time::timeout(Duration::from_secs(5), conn)
         .await
         .expect("the HTTP/2 connection is still open after a drop")
         .unwrap()

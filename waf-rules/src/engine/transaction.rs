@@ -414,6 +414,7 @@ impl<'r> Transaction<'r> {
         self.store.slots = Slots::of(&self.store);
         self.transformed.get_mut().clear(self.store.slots.total);
         self.forget_unions();
+        self.forget_value_bytes();
         self.skip_after = None;
         self.skip = 0;
         let Some(list) = rules.phases.get(usize::from(phase - 1)) else { return };

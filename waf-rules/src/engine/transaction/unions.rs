@@ -128,6 +128,11 @@ impl<'r> Transaction<'r> {
         let unions = self.unions.get_mut();
         unions.clear();
         unions.resize(self.rules.unions.len(), Known::Nothing);
+    }
+
+    /// Empties the cache of the values' bytes: a new phase, with its slots. (A `ctl` changes
+    /// no value in a slot: the bytes stay good until the phase ends.)
+    pub(super) fn forget_value_bytes(&mut self) {
         let slots = usize::try_from(self.store.slots.total).unwrap_or(0);
         let bytes = self.value_bytes.get_mut();
         bytes.clear();
