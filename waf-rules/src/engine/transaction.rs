@@ -582,8 +582,9 @@ impl<'r> Transaction<'r> {
             }
             return;
         }
-        // No value can match when together they lack a byte the operator requires.
-        if self.skipped(rule) {
+        // No value can match when together they lack a byte the operator requires. (A starter
+        // rule was asked already, by `run_rules`.)
+        if !std::ptr::eq(starter, rule) && self.skipped(rule) {
             return;
         }
         let excludes =
