@@ -27,6 +27,10 @@ pub const DFA_MEMORY_LIMIT: usize = 3 << 19;
 pub struct PhraseMatch {
     automaton: AhoCorasick,
     phrases: Vec<Vec<u8>>,
+    /// Bytes one of which every phrase holds, none of them a letter or a digit (so that case
+    /// folding leaves them alone): an input without any cannot match. Empty (no skip) when a
+    /// phrase is all letters and digits.
+    required: Vec<super::ByteSet>,
 }
 
 impl PhraseMatch {
@@ -50,7 +54,8 @@ impl PhraseMatch {
             Some(dfa) if dfa.memory_usage() <= DFA_MEMORY_LIMIT => dfa,
             _ => builder.kind(None).build(&phrases).map_err(error)?,
         };
-        Ok(Self { automaton, phrases })
+        let required = required_punctuation(&phrases).into_iter().collect();
+        Ok(Self { automaton, phrases, required })
     }
 
     /// The number of phrases.
@@ -84,6 +89,39 @@ impl Operator for PhraseMatch {
             },
         }
     }
+
+    /// The punctuation every phrase holds one of (see `required`).
+    fn required_bytes(&self) -> &[super::ByteSet] {
+        &self.required
+    }
+}
+
+/// A small set of bytes, none a letter or a digit, that every phrase holds one of (`/` and `.`
+/// for the CRS's file lists); `None` when some phrase holds none but letters and digits. Chosen
+/// greedily: the byte held by most phrases not yet covered, until all are.
+fn required_punctuation(phrases: &[Vec<u8>]) -> Option<super::ByteSet> {
+    let mut uncovered: Vec<&[u8]> = phrases.iter().map(Vec::as_slice).collect();
+    let mut set = super::ByteSet::EMPTY;
+    while !uncovered.is_empty() {
+        let mut counts = [0usize; 256];
+        for phrase in &uncovered {
+            let mut seen = super::ByteSet::EMPTY;
+            for &b in phrase.iter().filter(|b| !b.is_ascii_alphanumeric()) {
+                if !seen.contains(b) {
+                    seen.insert(b);
+                    counts[usize::from(b)] += 1;
+                }
+            }
+        }
+        let (best, &count) = counts.iter().enumerate().max_by_key(|&(_, c)| c)?;
+        if count == 0 {
+            return None;
+        }
+        let best = u8::try_from(best).ok()?;
+        set.insert(best);
+        uncovered.retain(|p| !p.contains(&best));
+    }
+    (!set.is_empty()).then_some(set)
 }
 
 /// v3's `parse_pm_content`: quotes, `|hex|` runs and escapes. Returns the raw argument wherever

@@ -312,6 +312,64 @@ fn every_crs_data_file_loads() {
     assert_eq!(cx.resolve("/abs/x.data"), Path::new("/abs/x.data"));
 }
 
+/// `@pm` and `@pmFromFile` require a byte of their punctuation set only when every phrase holds
+/// one (checked phrase by phrase), and then an input without those bytes never matches, in any
+/// letter case (generated inputs built from the phrases' own pieces). The CRS's file lists that
+/// the rule skip relies on do get a set.
+#[test]
+fn phrase_lists_require_their_punctuation_exactly() {
+    use crate::test_rng::Rng;
+    let rules = crs_rules_dir();
+    let cx = LoadContext { base_dir: &rules };
+    let mut rng = Rng::new(0x9a11_0b57);
+    let mut with_set = Vec::new();
+    let mut lists: Vec<(String, Vec<Vec<u8>>, Box<dyn Operator>)> = Vec::new();
+    for entry in std::fs::read_dir(&rules).expect("rules dir") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_some_and(|e| e == "data") {
+            let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let phrases = pm_from_file::phrases(&std::fs::read(&path).expect("data file"));
+            lists.push((name.clone(), phrases, registry_compile_pmf(&name, &cx)));
+        }
+    }
+    for (argument, phrases) in
+        [("?> <?", vec![&b"?>"[..], b"<?"]), ("AppleWebKit Android", vec![b"AppleWebKit", b"Android"])]
+    {
+        let op = Registry::with_builtin().compile("pm", argument, &cx).expect("@pm");
+        lists.push((argument.to_owned(), phrases.into_iter().map(<[u8]>::to_vec).collect(), op));
+    }
+    for (name, phrases, op) in &lists {
+        let Some(set) = op.required_bytes().first().copied() else {
+            assert!(
+                phrases.iter().any(|p| p.iter().all(u8::is_ascii_alphanumeric)),
+                "{name}: no set, though every phrase holds punctuation"
+            );
+            continue;
+        };
+        with_set.push(name.as_str());
+        assert!(set.bytes().all(|b| !b.is_ascii_alphanumeric()), "{name}: a letter or digit in {set:?}");
+        for phrase in phrases {
+            assert!(phrase.iter().any(|&b| set.contains(b)), "{name}: {} holds no byte of the set", show(phrase));
+        }
+        for _ in 0..300 {
+            let mut input = Vec::new();
+            for _ in 0..1 + rng.below(4) {
+                let phrase = rng.pick(phrases);
+                input.extend_from_slice(&phrase[rng.below(phrase.len())..]);
+                input.push(*rng.pick(b" aZ9"));
+            }
+            input.retain(|&b| !set.contains(b));
+            for case in [input.to_ascii_lowercase(), input.to_ascii_uppercase(), input] {
+                assert!(!evaluate(op.as_ref(), &case, None), "{name}: {} matched without the set", show(&case));
+            }
+        }
+    }
+    for list in ["lfi-os-files.data", "unix-shell.data", "ssrf.data", "php-variables.data", "?> <?"] {
+        assert!(with_set.contains(&list), "{list} has no punctuation set ({with_set:?})");
+    }
+    assert!(!with_set.contains(&"AppleWebKit Android") && !with_set.contains(&"scanners-user-agents.data"));
+}
+
 fn registry_compile_pmf(name: &str, cx: &LoadContext<'_>) -> Box<dyn Operator> {
     Registry::with_builtin().compile("pmFromFile", name, cx).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
