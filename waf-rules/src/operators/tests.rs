@@ -312,6 +312,9 @@ fn every_crs_data_file_loads() {
     assert_eq!(cx.resolve("/abs/x.data"), Path::new("/abs/x.data"));
 }
 
+/// A phrase list's name, its phrases and its operator.
+type PhraseList = (String, Vec<Vec<u8>>, Box<dyn Operator>);
+
 /// `@pm` and `@pmFromFile` require a byte of their punctuation set only when every phrase holds
 /// one (checked phrase by phrase), and then an input without those bytes never matches, in any
 /// letter case (generated inputs built from the phrases' own pieces). The CRS's file lists that
@@ -323,7 +326,7 @@ fn phrase_lists_require_their_punctuation_exactly() {
     let cx = LoadContext { base_dir: &rules };
     let mut rng = Rng::new(0x9a11_0b57);
     let mut with_set = Vec::new();
-    let mut lists: Vec<(String, Vec<Vec<u8>>, Box<dyn Operator>)> = Vec::new();
+    let mut lists: Vec<PhraseList> = Vec::new();
     for entry in std::fs::read_dir(&rules).expect("rules dir") {
         let path = entry.expect("dir entry").path();
         if path.extension().is_some_and(|e| e == "data") {
