@@ -312,6 +312,35 @@ fn every_crs_data_file_loads() {
     assert_eq!(cx.resolve("/abs/x.data"), Path::new("/abs/x.data"));
 }
 
+/// The validation operators require a byte they would refuse (`@validateByteRange`), a byte of
+/// 0x80 or more (`@validateUtf8Encoding`) or a `%` (`@validateUrlEncoding`): an input without
+/// one never matches (generated inputs), and one with it may.
+#[test]
+fn validation_operators_require_what_they_refuse() {
+    use crate::test_rng::Rng;
+    let base = crs_rules_dir();
+    let cx = LoadContext { base_dir: &base };
+    let mut rng = Rng::new(0xb17e_5e75);
+    let alphabet: Vec<u8> = (0..=u8::MAX).collect();
+    for (name, argument, matching) in [
+        ("validateByteRange", "32-126", &b"tab\there"[..]),
+        ("validateByteRange", "1-255", b"nul\0"),
+        ("validateByteRange", "9,10,13,32-126,128-255", b"\x7f"),
+        ("validateUtf8Encoding", "", b"\xc3("),
+        ("validateUrlEncoding", "", b"%zz"),
+    ] {
+        let op = Registry::with_builtin().compile(name, argument, &cx).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let [set] = op.required_bytes() else { panic!("{name} {argument}: one set expected") };
+        assert!(evaluate(op.as_ref(), matching, None), "{name} {argument}: {}", show(matching));
+        assert!(matching.iter().any(|&b| set.contains(b)));
+        for _ in 0..3000 {
+            let mut input: Vec<u8> = (0..rng.below(12)).map(|_| *rng.pick(&alphabet)).collect();
+            input.retain(|&b| !set.contains(b));
+            assert!(!evaluate(op.as_ref(), &input, None), "{name} {argument}: {} matched", show(&input));
+        }
+    }
+}
+
 /// A phrase list's name, its phrases and its operator.
 type PhraseList = (String, Vec<Vec<u8>>, Box<dyn Operator>);
 

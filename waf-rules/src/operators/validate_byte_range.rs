@@ -8,13 +8,15 @@
 //! SecRule ARGS "@validateByteRange 1-255" "id:1,phase:2,deny"
 //! ```
 
-use super::{LoadContext, OpContext, Operator, OperatorError};
+use super::{ByteSet, LoadContext, OpContext, Operator, OperatorError};
 use crate::transformations::cbytes::is_space;
 
 /// The operator: a 256-bit set of allowed bytes.
 #[derive(Debug, Clone)]
 pub struct ValidateByteRange {
     allowed: [bool; 256],
+    /// The bytes not allowed: every input it matches holds one.
+    required: [ByteSet; 1],
 }
 
 fn error(reason: String) -> OperatorError {
@@ -57,13 +59,20 @@ impl ValidateByteRange {
                 }
             }
         }
-        Ok(Self { allowed })
+        let mut outside = ByteSet::EMPTY;
+        (0..=u8::MAX).filter(|&b| !allowed[usize::from(b)]).for_each(|b| outside.insert(b));
+        Ok(Self { allowed, required: [outside] })
     }
 }
 
 impl Operator for ValidateByteRange {
     fn evaluate(&self, _cx: &mut OpContext<'_>, input: &[u8]) -> bool {
         input.iter().any(|&b| !self.allowed[usize::from(b)])
+    }
+
+    /// A byte not allowed.
+    fn required_bytes(&self) -> &[ByteSet] {
+        &self.required
     }
 }
 

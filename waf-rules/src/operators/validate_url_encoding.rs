@@ -6,7 +6,7 @@
 //! SecRule REQUEST_URI_RAW "@validateUrlEncoding" "id:1,phase:1,deny"
 //! ```
 
-use super::{LoadContext, OpContext, Operator, OperatorError};
+use super::{ByteSet, LoadContext, OpContext, Operator, OperatorError};
 
 /// The operator.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +31,12 @@ pub fn valid(input: &[u8]) -> bool {
 impl Operator for ValidateUrlEncoding {
     fn evaluate(&self, _cx: &mut OpContext<'_>, input: &[u8]) -> bool {
         !input.is_empty() && !valid(input)
+    }
+
+    /// Only a `%` can start a bad escape.
+    fn required_bytes(&self) -> &[ByteSet] {
+        const PERCENT: [ByteSet; 1] = [ByteSet::of(b"%")];
+        &PERCENT
     }
 }
 

@@ -8,7 +8,7 @@
 //! SecRule ARGS "@validateUtf8Encoding" "id:1,phase:2,deny"
 //! ```
 
-use super::{LoadContext, OpContext, Operator, OperatorError};
+use super::{ByteSet, LoadContext, OpContext, Operator, OperatorError};
 
 /// The operator.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +53,12 @@ pub fn valid(input: &[u8]) -> bool {
 impl Operator for ValidateUtf8Encoding {
     fn evaluate(&self, _cx: &mut OpContext<'_>, input: &[u8]) -> bool {
         !valid(input)
+    }
+
+    /// ASCII is valid UTF-8: an invalid input holds a byte of 0x80 or more.
+    fn required_bytes(&self) -> &[ByteSet] {
+        const NON_ASCII: [ByteSet; 1] = [ByteSet::range(0x80, 0xff)];
+        &NON_ASCII
     }
 }
 
