@@ -150,9 +150,9 @@ impl ListenerId {
         }
     }
 
-    /// The listener this id stands for in a running config: the one of its name at its
-    /// address; else the one at its address on its transport (renamed since; port 0 names no
-    /// address, so not for it); else the one of its name (moved to another address since).
+    /// The listener this id stands for in a running config, always one on its transport: the
+    /// one of its name at its address; else the one at its address (renamed since; port 0 names
+    /// no address, so not for it); else the one of its name (moved to another address since).
     /// `named` is the one of its name, `all` every listener.
     pub(crate) fn find<'a, T>(
         &self,
@@ -160,14 +160,16 @@ impl ListenerId {
         mut all: impl Iterator<Item = &'a T>,
         config: impl Fn(&T) -> &model::Listener,
     ) -> Option<&'a T> {
+        let transport = |l: &T| (config(l).protocol == Protocol::Udp) == self.udp;
+        let named = named.filter(|l| transport(l));
         if let Some(l) = named.filter(|l| config(l).address == self.address) {
             return Some(l);
         }
-        let here = |l: &&T| {
-            let c = config(l);
-            c.address == self.address && (c.protocol == Protocol::Udp) == self.udp
+        let renamed = if self.address.port() == 0 {
+            None
+        } else {
+            all.find(|l| config(l).address == self.address && transport(l))
         };
-        let renamed = if self.address.port() == 0 { None } else { all.find(here) };
         renamed.or(named)
     }
 }
@@ -355,6 +357,8 @@ mod listener_id_tests {
         // Moved to another address: by name, unless another listener took its old address.
         assert_eq!(find(&id("moved", "127.0.0.1:9000", false), &all), Some("moved"));
         assert_eq!(find(&id("moved", "127.0.0.1:8080", false), &all), Some("web"));
+        // A name now on the other transport is not it (a tcp listener that became udp).
+        assert_eq!(find(&id("dns", "127.0.0.1:5353", false), &all), None);
         // Port 0 names no address.
         assert_eq!(find(&id("other", "127.0.0.1:0", false), &all), None);
         assert_eq!(find(&id("any", "127.0.0.1:0", false), &all), Some("any"));
