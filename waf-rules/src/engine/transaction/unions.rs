@@ -1,7 +1,8 @@
 //! The rule skip on required bytes: rules with the same targets and transformation chain form a
 //! union group (`Rule::union_group`); once per phase the bytes its rules require are looked
 //! for in the group's transformed values, and a rule whose operator requires a byte none of
-//! them holds is not evaluated (`Transaction::find`).
+//! them holds is not evaluated (`Transaction::run_rules` for a rule starting a chain,
+//! `Transaction::find` for the rules chained to it).
 //!
 //! The bytes are first bounded from the values as they are, through the chain's
 //! [bounds](crate::transformations::bounds), which costs no transformation: on clean values
