@@ -209,15 +209,17 @@ impl Proxy {
 
         // Bind everything new before changing anything.
         let mut bound = Vec::new();
-        // TCP sockets of listeners this config no longer names, by address: a TCP listener on
-        // the same address in the new config (a rename) takes the socket over rather than
-        // binding the address again while it is still bound. (UDP sockets are not handed over;
-        // port 0 names no address.)
-        let mut renamed: HashMap<SocketAddr, &RunningListener> = running
+        // TCP sockets that their listener leaves (renamed, moved to another address, or removed),
+        // by address: a TCP listener on that address in the new config takes the socket over
+        // rather than binding the address again while it is still bound. So renames, moves onto
+        // a freed address and swaps of addresses all go through. (UDP sockets are not handed
+        // over; port 0 names no address.)
+        let mut vacated: HashMap<SocketAddr, &RunningListener> = running
             .listeners
             .iter()
             .filter(|(name, r)| {
-                r.tcp.is_some() && r.configured.port() != 0 && !config.listeners.iter().any(|l| &l.name == *name)
+                let stays = config.listeners.iter().any(|l| &l.name == *name && l.address == r.configured);
+                r.tcp.is_some() && r.configured.port() != 0 && !stays
             })
             .map(|(_, r)| (r.configured, r))
             .collect();
@@ -231,13 +233,13 @@ impl Proxy {
             if keep {
                 continue;
             }
-            // Same address, switching between HTTP and TCP forwarding, or renamed: the socket
-            // moves over.
+            // Same address, switching between HTTP and TCP forwarding, or an address another
+            // listener leaves: the socket moves over.
             let handed_over = running.listeners.get(&l.name).filter(|r| r.configured == l.address).or_else(|| {
                 if l.protocol == Protocol::Udp {
                     None
                 } else {
-                    renamed.remove(&l.address)
+                    vacated.remove(&l.address)
                 }
             });
             let socket = if let Some(socket) = handed_over.and_then(|r| r.hand_over(l.protocol)) {

@@ -627,3 +627,58 @@ services: [ {{ name: e, endpoints: ["{}"] }}, {{ name: d, endpoints: ["{}"] }} ]
     conn.echo(b"after two renames").await.expect("a connection of a renamed TCP listener never drains");
     Conn::open(at, None).await.echo(b"new").await.unwrap();
 }
+
+/// Two listeners swap their addresses, and one then moves to a fresh address while the other
+/// takes the address it left: every config goes through (each listener takes over the socket
+/// the other leaves), and a keep-alive connection belongs to its address: after the swap its
+/// requests go to the listener now there.
+#[tokio::test]
+async fn listeners_swap_addresses_and_move_onto_vacated_ones() {
+    let a = crate::support::backend::Backend::start("a").await;
+    let b = crate::support::backend::Backend::start("b").await;
+    let (p1, p2, p3) = (free_port(), free_port(), free_port());
+    let config = |one: u16, two: u16| {
+        format!(
+            r#"
+admin: {{ address: "127.0.0.1:0" }}
+listeners:
+  - {{ name: one, address: "127.0.0.1:{one}", protocol: http, default_backend: {{ backend: a }} }}
+  - {{ name: two, address: "127.0.0.1:{two}", protocol: http, default_backend: {{ backend: b }} }}
+services: [ {{ name: a, endpoints: ["{}"] }}, {{ name: b, endpoints: ["{}"] }} ]
+"#,
+            a.addr, b.addr
+        )
+    };
+    let backend_of = |response: &str| {
+        response.lines().find_map(|l| l.strip_prefix("x-backend: ").map(str::to_owned)).unwrap_or_default()
+    };
+    let proxy = start(&config(p1, p2)).await;
+    let at1: SocketAddr = format!("127.0.0.1:{p1}").parse().unwrap();
+    let mut kept = tokio::net::TcpStream::connect(at1).await.unwrap();
+    let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_eq!(backend_of(&exchange(&mut kept, get).await), "a");
+
+    apply(&proxy, &config(p2, p1)).await.expect("two listeners swap their addresses");
+    assert_eq!(addr(&proxy, "two").await, at1);
+    assert_eq!(backend_of(&exchange(&mut kept, get).await), "b", "the connection follows its address");
+    let c = crate::support::harness::client();
+    assert_eq!(crate::support::harness::get(&c, at1, "x", "/").await.backend(), "b");
+    let at2: SocketAddr = format!("127.0.0.1:{p2}").parse().unwrap();
+    assert_eq!(crate::support::harness::get(&c, at2, "x", "/").await.backend(), "a");
+
+    // `two` moves to a fresh port and `one` onto the port `two` leaves.
+    apply(&proxy, &config(p1, p3)).await.expect("a move onto a vacated address");
+    assert_eq!(crate::support::harness::get(&c, at1, "x", "/").await.backend(), "a");
+    let at3: SocketAddr = format!("127.0.0.1:{p3}").parse().unwrap();
+    assert_eq!(crate::support::harness::get(&c, at3, "x", "/").await.backend(), "b");
+    // Nothing listens on the port no listener has any more.
+    let mut refused = false;
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(at2).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(refused, "the address both listeners left still accepts");
+}
