@@ -58,10 +58,14 @@ impl VarKey {
 /// borrowed from the rule set.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Vars<'r> {
-    map: IndexMap<Cow<'r, str>, Vec<u8>, RandomState>,
+    map: IndexMap<Cow<'r, str>, VarValue, RandomState>,
     /// The id of the [`KeyHasher`] whose state `map` hashes with; 0 for another state.
     hasher: u64,
 }
+
+/// The value of a collection variable. The CRS writes some eighty short values a request
+/// (scores, flags, thresholds): up to 22 bytes they live in the entry, without an allocation.
+pub(crate) type VarValue = smallvec::SmallVec<[u8; 22]>;
 
 /// `key` lower case, borrowed when it already is.
 fn lower(key: &str) -> Cow<'_, str> {
@@ -79,31 +83,33 @@ impl<'r> Vars<'r> {
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&[u8]> {
-        self.map.get(&*lower(key)).map(Vec::as_slice)
+        self.map.get(&*lower(key)).map(VarValue::as_slice)
     }
 
-    pub(crate) fn set(&mut self, key: &str, value: Vec<u8>) {
-        *self.value_mut(key) = value;
+    pub(crate) fn set(&mut self, key: &str, value: &[u8]) {
+        let slot = self.value_mut(key);
+        slot.clear();
+        slot.extend_from_slice(value);
     }
 
     /// The value of `key` to overwrite in place, inserted empty when missing.
-    pub(crate) fn value_mut(&mut self, key: &str) -> &mut Vec<u8> {
+    pub(crate) fn value_mut(&mut self, key: &str) -> &mut VarValue {
         let key = lower(key);
         let i = match self.map.get_index_of(&*key) {
             Some(i) => i,
-            None => self.map.insert_full(Cow::Owned(key.into_owned()), Vec::new()).0,
+            None => self.map.insert_full(Cow::Owned(key.into_owned()), VarValue::new()).0,
         };
         &mut self.map[i]
     }
 
     /// [`value_mut`](Self::value_mut) of a key hashed at load time.
-    pub(crate) fn value_mut_key(&mut self, key: &'r VarKey) -> &mut Vec<u8> {
+    pub(crate) fn value_mut_key(&mut self, key: &'r VarKey) -> &mut VarValue {
         if key.hasher != self.hasher {
             return self.value_mut(&key.text);
         }
         match self.map.raw_entry_mut_v1().from_hash(key.hash, |k| *k == key.text) {
             RawEntryMut::Occupied(e) => e.into_mut(),
-            RawEntryMut::Vacant(e) => e.insert_hashed_nocheck(key.hash, Cow::Borrowed(&key.text), Vec::new()).1,
+            RawEntryMut::Vacant(e) => e.insert_hashed_nocheck(key.hash, Cow::Borrowed(&key.text), VarValue::new()).1,
         }
     }
 
@@ -328,7 +334,7 @@ mod tests {
         let other = KeyHasher::default().key("anomaly_score");
         let generated: Vec<VarKey> = (0..300).map(|i| hasher.key(&format!("K{i}_{}", "x".repeat(i % 7)))).collect();
         let mut v = Vars::with_hasher(&hasher, 4);
-        v.set("Anomaly_Score", b"5".to_vec());
+        v.set("Anomaly_Score", b"5");
         let key = hasher.key("ANOMALY_score");
         assert_eq!(key.as_str(), "anomaly_score");
         assert_eq!(v.entry_key(&key), Some(("anomaly_score", &b"5"[..])));
@@ -343,9 +349,9 @@ mod tests {
         // Generated keys: both ways agree with the plain lookups.
         for (i, key) in generated.iter().enumerate() {
             if i % 2 == 0 {
-                v.set(&format!("K{i}_{}", "x".repeat(i % 7)), i.to_string().into_bytes());
+                v.set(&format!("K{i}_{}", "x".repeat(i % 7)), i.to_string().as_bytes());
             } else {
-                *v.value_mut_key(key) = i.to_string().into_bytes();
+                *v.value_mut_key(key) = i.to_string().as_bytes().into();
             }
         }
         for i in 0..300 {
@@ -359,16 +365,16 @@ mod tests {
     #[test]
     fn vars_are_case_insensitive_and_ordered() {
         let mut v = Vars::default();
-        v.set("Anomaly_Score", b"5".to_vec());
-        v.set("b", b"1".to_vec());
-        v.set("ANOMALY_SCORE", b"10".to_vec());
+        v.set("Anomaly_Score", b"5");
+        v.set("b", b"1");
+        v.set("ANOMALY_SCORE", b"10");
         assert_eq!(v.get("anomaly_score"), Some(&b"10"[..]));
         assert_eq!(v.get("AnOmaly_score"), Some(&b"10"[..]));
         assert_eq!(v.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["anomaly_score", "b"]);
         v.remove("ANOMALY_score");
         assert_eq!(v.get("anomaly_score"), None);
         assert_eq!(v.get("b"), Some(&b"1"[..]));
-        v.set("c", b"2".to_vec());
+        v.set("c", b"2");
         assert_eq!(v.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["b", "c"]);
     }
 }

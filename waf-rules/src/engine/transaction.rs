@@ -7,7 +7,7 @@ use crate::engine::cache::{Cell, Slots, TransformCache, NO_SLOT};
 use crate::engine::collections::Collections;
 use crate::engine::log::{log_text, MatchedRule, RuleLog};
 use crate::engine::rule::{selector_matches, PerMatch, Rule};
-use crate::engine::store::{Pairs, Store, VarKey, Vars};
+use crate::engine::store::{Pairs, Store, VarKey, VarValue, Vars};
 use crate::engine::uri::{split_uri, HostPort as _};
 use crate::engine::values::{self, Excluded, Value};
 use crate::engine::{Entry, RuleSet};
@@ -209,7 +209,7 @@ impl<'r> Transaction<'r> {
 
     /// Sets a `TX` variable before the rules run (CRS setup values, for instance).
     pub fn set_tx(&mut self, key: &str, value: &str) {
-        self.store.tx.set(key, value.as_bytes().to_vec());
+        self.store.tx.set(key, value.as_bytes());
     }
 
     /// A `TX` variable, for inspection.

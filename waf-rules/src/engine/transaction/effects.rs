@@ -56,7 +56,7 @@ impl<'r> Transaction<'r> {
                         });
                         if let Some(slot) = self.store.vars_mut(name).map(|c| key.value_mut(c)) {
                             match stored {
-                                Some(v) => *slot = v,
+                                Some(v) => *slot = VarValue::from_vec(v),
                                 None => {
                                     let n = leading_int(slot).saturating_add(delta);
                                     slot.clear();
@@ -70,7 +70,7 @@ impl<'r> Transaction<'r> {
             }
             Action::SetEnv(e) => {
                 let v = self.expand(&e.value).into_owned();
-                self.store.env.set(&e.name, v);
+                self.store.env.set(&e.name, &v);
             }
             Action::InitCol(i) => {
                 let key = self.expand(&i.key).into_owned();
@@ -110,7 +110,7 @@ impl<'r> Transaction<'r> {
         if let Some(local) = self.store.vars_mut(collection.as_str()) {
             local.clear();
             for (k, v) in vars {
-                local.set(&k, v);
+                local.set(&k, &v);
             }
         }
         self.opened[i] = Some(key);
@@ -205,7 +205,7 @@ impl<'k> Key<'k> {
     }
 
     /// Its value in `vars`, inserted empty when missing.
-    fn value_mut<'v>(&self, vars: &'v mut Vars<'k>) -> &'v mut Vec<u8> {
+    fn value_mut<'v>(&self, vars: &'v mut Vars<'k>) -> &'v mut VarValue {
         match self {
             Key::Hashed(k) => vars.value_mut_key(k),
             Key::Text(t) => vars.value_mut(t),
